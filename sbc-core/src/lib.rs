@@ -1,0 +1,14 @@
+//! The SBC's domain, with no IO and no async runtime.
+//!
+//! Owns: typed identifiers, the `Clock` seam, the configuration schema and its
+//! validation, and the ports (traits) through which the planes talk to each other
+//! (`MediaControl`, implemented by `sbc-media` and called by `sbc-signaling`).
+//! Nothing here touches a socket, a thread or the wall clock.
+
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod media;
+
+pub use clock::{Clock, SystemClock};
+pub use ids::{CallRef, LegSide, StreamId, TenantId, TrunkName};

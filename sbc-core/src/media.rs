@@ -1,0 +1,91 @@
+//! The `MediaControl` port: how signaling asks the media plane for endpoints and tells
+//! it where packets go. Implemented by `sbc-media`; faked in signaling's tests.
+//!
+//! Calls are made at signaling time only (never per packet) and must be cheap and
+//! non-blocking: an implementation reserves ports synchronously (so the B2BUA can
+//! answer 503 when none are left) and hands the rest to its workers through a queue.
+//! The types are open for growth (SRTP keys, sink lists for taps and mixers) so later
+//! features add fields rather than new calls.
+
+use std::net::SocketAddr;
+
+use crate::ids::{CallRef, LegSide, StreamId};
+
+/// The SBC-side address of one stream, to be written into that leg's SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalEndpoint {
+    pub rtp: SocketAddr,
+    /// RTCP port (rtp + 1). With rtcp-mux the peer may send RTCP to `rtp` instead.
+    pub rtcp: SocketAddr,
+}
+
+/// SDP media direction attribute, from the point of view of the SDP's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+}
+
+/// What one leg's SDP says about where it wants media sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemoteMedia {
+    /// Where the peer said it receives RTP; `None` for a hold with 0.0.0.0 or port 0.
+    pub rtp: Option<SocketAddr>,
+    /// Where the peer said it receives RTCP (a=rtcp, else rtp + 1).
+    pub rtcp: Option<SocketAddr>,
+    /// The peer offered/accepted RFC 5761 rtcp-mux.
+    pub rtcp_mux: bool,
+    pub direction: Direction,
+}
+
+impl RemoteMedia {
+    pub fn new(
+        rtp: Option<SocketAddr>,
+        rtcp: Option<SocketAddr>,
+        rtcp_mux: bool,
+        direction: Direction,
+    ) -> Self {
+        RemoteMedia {
+            rtp,
+            rtcp,
+            rtcp_mux,
+            direction,
+        }
+    }
+}
+
+/// Why the media plane could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    /// No free port pair in the configured range: the call gets 503.
+    #[error("media port range exhausted")]
+    PortsExhausted,
+    #[error("unknown media stream {0}")]
+    UnknownStream(StreamId),
+    #[error("media socket error: {0}")]
+    Io(String),
+}
+
+/// The port. All methods are control-plane operations.
+pub trait MediaControl: Send + Sync {
+    /// Reserve a local RTP/RTCP port pair for one stream of one leg of a call.
+    fn allocate(
+        &self,
+        call: CallRef,
+        side: LegSide,
+    ) -> Result<(StreamId, LocalEndpoint), MediaError>;
+
+    /// Set or update (re-INVITE) where the peer of `stream` wants media sent. Symmetric
+    /// latching may later override the address with the packets' real source.
+    fn set_remote(&self, stream: StreamId, remote: RemoteMedia) -> Result<(), MediaError>;
+
+    /// Relay both ways: what arrives on `a` is sent to `b`'s peer and vice versa.
+    fn connect(&self, a: StreamId, b: StreamId) -> Result<(), MediaError>;
+
+    /// Release every stream of a call and return its ports to the pool.
+    fn release_call(&self, call: CallRef);
+}

@@ -1,0 +1,46 @@
+//! Control messages from the engine (signaling threads) to one relay worker.
+//!
+//! They travel over the worker's queue and take effect between packet batches, so a
+//! worker's tables are only ever touched by its own thread.
+
+use std::net::UdpSocket;
+use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
+
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::RemoteMedia;
+
+use crate::pool::PairIndex;
+use crate::stats::Counters;
+
+/// A new stream's sockets and identity, bound by the engine.
+#[derive(Debug)]
+pub(crate) struct NewStream {
+    pub id: StreamId,
+    pub call: CallRef,
+    pub side: LegSide,
+    pub pair: PairIndex,
+    pub rtp: UdpSocket,
+    pub rtcp: UdpSocket,
+    pub counters: Arc<Counters>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Command {
+    Add(Box<NewStream>),
+    SetRemote {
+        id: StreamId,
+        remote: RemoteMedia,
+    },
+    Connect {
+        a: StreamId,
+        b: StreamId,
+    },
+    /// Close these streams and return their ports to the pool.
+    Release {
+        ids: Vec<StreamId>,
+    },
+    /// Answered once every earlier command has been applied.
+    Barrier(SyncSender<()>),
+    Shutdown,
+}

@@ -1,0 +1,282 @@
+//! `MediaEngine`: owns the port pool and the relay workers, implements `MediaControl`.
+//!
+//! Control calls run on signaling threads: they bind sockets synchronously (so a full
+//! range becomes a 503 at once), record the stream in a small registry, and queue a
+//! command for the worker that owns the call. All streams of one call go to the same
+//! worker (chosen from the `CallRef`) so a relayed pair never crosses threads.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use mio::{Poll, Waker};
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
+
+use crate::command::{Command, NewStream};
+use crate::pool::PortPool;
+use crate::settings::MediaSettings;
+use crate::stats::{Counters, MediaStats, TrafficStats};
+use crate::worker::{lock, Worker, WAKER_TOKEN};
+
+/// How long `sync` waits for a worker before calling it stuck.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct WorkerHandle {
+    commands: Sender<Command>,
+    waker: Waker,
+    counters: Arc<Counters>,
+}
+
+struct StreamEntry {
+    worker: usize,
+    counters: Arc<Counters>,
+}
+
+/// Control-plane view of the streams. Every command is sent while holding this lock,
+/// so the order a worker sees matches the order of the registry changes.
+#[derive(Default)]
+struct Registry {
+    streams: HashMap<StreamId, StreamEntry>,
+    calls: HashMap<CallRef, Vec<StreamId>>,
+}
+
+/// The media relay. Share it as `Arc<dyn MediaControl>`; dropping the last reference
+/// (or calling `shutdown`) stops and joins the workers.
+pub struct MediaEngine {
+    settings: MediaSettings,
+    pool: Arc<Mutex<PortPool>>,
+    workers: Vec<WorkerHandle>,
+    registry: Mutex<Registry>,
+    next_stream: AtomicU64,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for MediaEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaEngine")
+            .field("settings", &self.settings)
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MediaEngine {
+    /// Validates the settings and spawns the relay workers.
+    pub fn start(settings: MediaSettings) -> Result<MediaEngine, MediaError> {
+        settings.validate()?;
+        let pool = PortPool::new(settings.bind, settings.port_min, settings.port_max)?;
+        let pool = Arc::new(Mutex::new(pool));
+        let mut engine = MediaEngine {
+            settings,
+            pool,
+            workers: Vec::new(),
+            registry: Mutex::new(Registry::default()),
+            next_stream: AtomicU64::new(1),
+            threads: Mutex::new(Vec::new()),
+        };
+        for index in 0..engine.settings.worker_count() {
+            // On error, dropping `engine` shuts down the workers spawned so far.
+            let (handle, thread) = spawn_worker(index, &engine.pool)?;
+            engine.workers.push(handle);
+            guard(&engine.threads).push(thread);
+        }
+        Ok(engine)
+    }
+
+    /// The address signaling must write into SDP (`advertise`, else `bind`).
+    pub fn advertised_ip(&self) -> IpAddr {
+        self.settings.advertised_ip()
+    }
+
+    /// Engine-wide totals for `/metrics`.
+    pub fn stats(&self) -> MediaStats {
+        let active_streams = guard(&self.registry).streams.len() as u64;
+        let ports_in_use = lock(&self.pool).pairs_in_use() as u64 * 2;
+        let mut traffic = TrafficStats::default();
+        for w in &self.workers {
+            traffic += w.counters.snapshot();
+        }
+        MediaStats {
+            active_streams,
+            ports_in_use,
+            traffic,
+        }
+    }
+
+    /// One stream's counters, while it exists.
+    pub fn stream_stats(&self, stream: StreamId) -> Option<TrafficStats> {
+        let reg = guard(&self.registry);
+        reg.streams.get(&stream).map(|e| e.counters.snapshot())
+    }
+
+    /// Waits until every worker has applied all commands sent before this call
+    /// (for tests and orderly operations; signaling never needs it).
+    pub fn sync(&self) -> Result<(), MediaError> {
+        let mut answers = Vec::with_capacity(self.workers.len());
+        for w in &self.workers {
+            let (tx, rx) = mpsc::sync_channel(1);
+            send(w, Command::Barrier(tx))?;
+            answers.push(rx);
+        }
+        for rx in answers {
+            rx.recv_timeout(SYNC_TIMEOUT)
+                .map_err(|_| MediaError::Io("media worker did not answer".into()))?;
+        }
+        Ok(())
+    }
+
+    /// Stops and joins the workers; streams are closed. Idempotent.
+    pub fn shutdown(&self) {
+        let threads = std::mem::take(&mut *guard(&self.threads));
+        if threads.is_empty() {
+            return;
+        }
+        for w in &self.workers {
+            let _ = send(w, Command::Shutdown);
+        }
+        for t in threads {
+            if t.join().is_err() {
+                tracing::error!("media worker panicked");
+            }
+        }
+    }
+
+    fn worker_for(&self, call: CallRef) -> Option<usize> {
+        let n = self.workers.len() as u64;
+        // Fibonacci hashing spreads sequential call numbers evenly over workers.
+        let h = call.0.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        usize::try_from(h.checked_rem(n)?).ok()
+    }
+
+    fn entry_worker(&self, reg: &Registry, id: StreamId) -> Result<usize, MediaError> {
+        reg.streams
+            .get(&id)
+            .map(|e| e.worker)
+            .ok_or(MediaError::UnknownStream(id))
+    }
+}
+
+impl MediaControl for MediaEngine {
+    fn allocate(
+        &self,
+        call: CallRef,
+        side: LegSide,
+    ) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        let worker = self.worker_for(call).ok_or_else(stopped)?;
+        let handle = self.workers.get(worker).ok_or_else(stopped)?;
+        let bound = lock(&self.pool).allocate()?;
+        let (pair, endpoint) = (bound.pair, bound.endpoint);
+        let id = StreamId(self.next_stream.fetch_add(1, Ordering::Relaxed));
+        let counters = Arc::new(Counters::default());
+        let mut reg = guard(&self.registry);
+        let new = NewStream {
+            id,
+            call,
+            side,
+            pair,
+            rtp: bound.rtp,
+            rtcp: bound.rtcp,
+            counters: Arc::clone(&counters),
+        };
+        if let Err(e) = send(handle, Command::Add(Box::new(new))) {
+            // The command (and its sockets) came back dropped: the ports are closed.
+            lock(&self.pool).free(pair);
+            return Err(e);
+        }
+        reg.streams.insert(id, StreamEntry { worker, counters });
+        reg.calls.entry(call).or_default().push(id);
+        Ok((id, endpoint))
+    }
+
+    fn set_remote(&self, stream: StreamId, remote: RemoteMedia) -> Result<(), MediaError> {
+        let reg = guard(&self.registry);
+        let worker = self.entry_worker(&reg, stream)?;
+        let handle = self.workers.get(worker).ok_or_else(stopped)?;
+        send(handle, Command::SetRemote { id: stream, remote })
+    }
+
+    fn connect(&self, a: StreamId, b: StreamId) -> Result<(), MediaError> {
+        let reg = guard(&self.registry);
+        let (wa, wb) = (self.entry_worker(&reg, a)?, self.entry_worker(&reg, b)?);
+        if a == b {
+            return Err(MediaError::Io(format!("cannot connect {a} to itself")));
+        }
+        if wa != wb {
+            // Only streams of one call are guaranteed to share a worker.
+            return Err(MediaError::Io(format!(
+                "{a} and {b} belong to different calls on different media workers"
+            )));
+        }
+        let handle = self.workers.get(wa).ok_or_else(stopped)?;
+        send(handle, Command::Connect { a, b })
+    }
+
+    fn release_call(&self, call: CallRef) {
+        let mut reg = guard(&self.registry);
+        let Some(ids) = reg.calls.remove(&call) else {
+            return;
+        };
+        for id in &ids {
+            reg.streams.remove(id);
+        }
+        let Some(handle) = self.worker_for(call).and_then(|w| self.workers.get(w)) else {
+            return;
+        };
+        if let Err(e) = send(handle, Command::Release { ids }) {
+            tracing::warn!(%call, error = %e, "media release not delivered");
+        }
+    }
+}
+
+impl Drop for MediaEngine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn spawn_worker(
+    index: usize,
+    pool: &Arc<Mutex<PortPool>>,
+) -> Result<(WorkerHandle, JoinHandle<()>), MediaError> {
+    let io_err = |e: std::io::Error| MediaError::Io(format!("starting media worker: {e}"));
+    let poll = Poll::new().map_err(io_err)?;
+    let waker = Waker::new(poll.registry(), WAKER_TOKEN).map_err(io_err)?;
+    let (tx, rx) = mpsc::channel();
+    let counters = Arc::new(Counters::default());
+    let worker = Worker::new(index, poll, rx, Arc::clone(&counters), Arc::clone(pool));
+    let thread = std::thread::Builder::new()
+        .name(format!("sbc-media-{index}"))
+        .spawn(move || worker.run())
+        .map_err(io_err)?;
+    let handle = WorkerHandle {
+        commands: tx,
+        waker,
+        counters,
+    };
+    Ok((handle, thread))
+}
+
+/// Queues a command and interrupts the worker's poll.
+fn send(w: &WorkerHandle, cmd: Command) -> Result<(), MediaError> {
+    w.commands.send(cmd).map_err(|_| stopped())?;
+    if let Err(e) = w.waker.wake() {
+        // The command is queued and will run on the next packet or wake-up.
+        tracing::warn!(error = %e, "media worker wake-up failed");
+    }
+    Ok(())
+}
+
+fn stopped() -> MediaError {
+    MediaError::Io("media engine stopped".into())
+}
+
+/// Registry and thread-list state stays consistent across a panic, so poisoning is
+/// ignored rather than turned into a second panic.
+fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

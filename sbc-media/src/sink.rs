@@ -1,0 +1,86 @@
+//! Compiled sink lists: where a stream's packets go, fixed capacity, no heap.
+//!
+//! A sink names a target stream slot of the same worker; at send time the target's own
+//! socket and its peer destination (latched, else SDP) are used, so the packet leaves
+//! from the port that the target's peer knows. Lists are rebuilt at signaling time
+//! (`connect`, release); the packet path only iterates them. Today the only sink is
+//! the connected peer; taps, recorder forks and mixer inputs will be further kinds.
+
+/// Index of a stream slot in a worker's table (also encoded in the mio token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct SlotIndex(pub u32);
+
+impl SlotIndex {
+    pub(crate) fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One destination of a stream's packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Sink {
+    pub target: SlotIndex,
+}
+
+/// Peer + listen tap + recorder fork + mixer input, with room to spare.
+pub(crate) const MAX_SINKS: usize = 4;
+
+/// The list is full (more sinks than `MAX_SINKS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("sink list full ({MAX_SINKS} sinks)")]
+pub(crate) struct SinkListFull;
+
+/// A fixed-capacity list of sinks; `Copy` so the packet path can take it by value
+/// and then borrow the slot table immutably.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SinkList {
+    items: [Sink; MAX_SINKS],
+    len: u8,
+}
+
+impl SinkList {
+    pub(crate) fn as_slice(&self) -> &[Sink] {
+        self.items.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    pub(crate) fn push(&mut self, sink: Sink) -> Result<(), SinkListFull> {
+        let slot = self
+            .items
+            .get_mut(usize::from(self.len))
+            .ok_or(SinkListFull)?;
+        *slot = sink;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_until_full_then_clear() {
+        let mut l = SinkList::default();
+        assert!(l.is_empty());
+        for i in 0..MAX_SINKS as u32 {
+            assert!(l
+                .push(Sink {
+                    target: SlotIndex(i)
+                })
+                .is_ok());
+        }
+        assert_eq!(l.push(Sink::default()), Err(SinkListFull));
+        assert_eq!(l.as_slice().len(), MAX_SINKS);
+        assert_eq!(l.as_slice().get(2).map(|s| s.target), Some(SlotIndex(2)));
+        l.clear();
+        assert!(l.as_slice().is_empty());
+    }
+}

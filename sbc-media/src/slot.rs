@@ -1,0 +1,72 @@
+//! One stream as a relay worker holds it: sockets, latches, peer and compiled sinks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use mio::net::UdpSocket;
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::RemoteMedia;
+
+use crate::latch::Latch;
+use crate::packet::{Leg, PacketKind};
+use crate::pool::PairIndex;
+use crate::sink::{SinkList, SlotIndex};
+use crate::stats::Counters;
+
+#[derive(Debug)]
+pub(crate) struct StreamSlot {
+    pub id: StreamId,
+    pub call: CallRef,
+    pub side: LegSide,
+    pub pair: PairIndex,
+    pub rtp: UdpSocket,
+    pub rtcp: UdpSocket,
+    /// Peer address for packets we send from `rtp` (learned on `rtp`).
+    pub rtp_latch: Latch,
+    /// Peer address for packets we send from `rtcp` (learned on `rtcp`).
+    pub rtcp_latch: Latch,
+    /// The peer wants RTCP on its RTP address, sent from our RTP port (RFC 5761).
+    pub rtcp_mux: bool,
+    /// The stream this one is connected to (symmetric).
+    pub peer: Option<SlotIndex>,
+    /// Where packets received here go; compiled by `compile_sinks`.
+    pub sinks: SinkList,
+    pub counters: Arc<Counters>,
+}
+
+impl StreamSlot {
+    /// Applies an SDP offer/answer. Returns true if a latch was re-opened.
+    pub(crate) fn set_remote(&mut self, remote: &RemoteMedia) -> bool {
+        let rtp_reopened = self.rtp_latch.set_sdp(remote.rtp);
+        let rtcp_reopened = self.rtcp_latch.set_sdp(remote.rtcp);
+        self.rtcp_mux = remote.rtcp_mux;
+        rtp_reopened || rtcp_reopened
+    }
+
+    pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {
+        match leg {
+            Leg::Rtp => &mut self.rtp_latch,
+            Leg::Rtcp => &mut self.rtcp_latch,
+        }
+    }
+
+    /// The socket to send a packet of `kind` to this stream's peer from, and where to.
+    /// A muxing peer gets its RTCP on its RTP address from our RTP port.
+    #[inline]
+    pub(crate) fn egress(&self, kind: PacketKind) -> (&UdpSocket, Option<SocketAddr>) {
+        match kind {
+            PacketKind::Rtp => (&self.rtp, self.rtp_latch.dest()),
+            PacketKind::Rtcp if self.rtcp_mux => (&self.rtp, self.rtp_latch.dest()),
+            PacketKind::Rtcp => (&self.rtcp, self.rtcp_latch.dest()),
+        }
+    }
+
+    /// Rebuilds the sink list from the stream's relations (today: its peer).
+    pub(crate) fn compile_sinks(&mut self) {
+        self.sinks.clear();
+        if let Some(peer) = self.peer {
+            // Capacity is MAX_SINKS >= 1, so the peer always fits.
+            let _ = self.sinks.push(crate::sink::Sink { target: peer });
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Traffic counters: written by exactly one relay worker, read by anyone, lock-free.
+//!
+//! Each `Counters` block belongs to one stream or one worker and only that worker's
+//! thread writes it, so an increment is a relaxed load + store (a plain `mov`, no
+//! `lock` prefix) instead of an atomic read-modify-write. Readers (the metrics scrape)
+//! see values that are at most a few packets old, which is all a counter needs.
+
+use std::ops::AddAssign;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why a received packet was not relayed (each reason is its own counter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    /// Shorter than an RTP (12) or RTCP (8) header.
+    TooShort,
+    /// Version bits are not 2 (not RTP/RTCP: STUN, DTLS, garbage).
+    BadVersion,
+    /// The stream is not connected to anything yet.
+    NotConnected,
+    /// The sink's peer has neither a latched nor an SDP address.
+    NoDestination,
+    /// The kernel refused the send (buffer full, unreachable, filtered).
+    SendFailed,
+    /// `recv_from` failed with something other than "would block".
+    RecvFailed,
+}
+
+impl DropReason {
+    pub const COUNT: usize = 6;
+    pub const ALL: [DropReason; DropReason::COUNT] = [
+        DropReason::TooShort,
+        DropReason::BadVersion,
+        DropReason::NotConnected,
+        DropReason::NoDestination,
+        DropReason::SendFailed,
+        DropReason::RecvFailed,
+    ];
+
+    /// Stable label for metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::TooShort => "too_short",
+            DropReason::BadVersion => "bad_version",
+            DropReason::NotConnected => "not_connected",
+            DropReason::NoDestination => "no_destination",
+            DropReason::SendFailed => "send_failed",
+            DropReason::RecvFailed => "recv_failed",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Drop counts by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DropCounts([u64; DropReason::COUNT]);
+
+impl DropCounts {
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.0.get(reason.index()).copied().unwrap_or(0)
+    }
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+    /// `(reason, count)` pairs, for exporting.
+    pub fn iter(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL.iter().map(|&r| (r, self.get(r)))
+    }
+}
+
+/// A snapshot of one stream's (or a whole engine's) traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrafficStats {
+    pub packets_received: u64,
+    pub bytes_received: u64,
+    /// Packets sent out of this stream's sockets (for totals: packets relayed).
+    pub packets_sent: u64,
+    pub bytes_sent: u64,
+    /// Valid packets from a source other than the latched one (relayed, not latched):
+    /// a rise means NAT rebinding or someone spraying RTP at our ports.
+    pub foreign_source_packets: u64,
+    pub drops: DropCounts,
+}
+
+impl AddAssign for TrafficStats {
+    fn add_assign(&mut self, o: TrafficStats) {
+        self.packets_received += o.packets_received;
+        self.bytes_received += o.bytes_received;
+        self.packets_sent += o.packets_sent;
+        self.bytes_sent += o.bytes_sent;
+        self.foreign_source_packets += o.foreign_source_packets;
+        for (mine, theirs) in self.drops.0.iter_mut().zip(o.drops.0) {
+            *mine += theirs;
+        }
+    }
+}
+
+/// Engine-wide totals for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaStats {
+    pub active_streams: u64,
+    pub ports_in_use: u64,
+    pub traffic: TrafficStats,
+}
+
+/// The live counters. Single writer (one worker thread); see the module doc.
+#[derive(Debug, Default)]
+#[repr(align(64))] // own cache line: streams of different workers must not false-share
+pub(crate) struct Counters {
+    rx_packets: AtomicU64,
+    rx_bytes: AtomicU64,
+    tx_packets: AtomicU64,
+    tx_bytes: AtomicU64,
+    foreign: AtomicU64,
+    drops: [AtomicU64; DropReason::COUNT],
+}
+
+/// Single-writer increment: no read-modify-write needed because nobody else writes.
+#[inline]
+fn bump(a: &AtomicU64, n: u64) {
+    a.store(a.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+impl Counters {
+    #[inline]
+    pub(crate) fn on_rx(&self, bytes: usize) {
+        bump(&self.rx_packets, 1);
+        bump(&self.rx_bytes, bytes as u64);
+    }
+    #[inline]
+    pub(crate) fn on_tx(&self, bytes: usize) {
+        bump(&self.tx_packets, 1);
+        bump(&self.tx_bytes, bytes as u64);
+    }
+    #[inline]
+    pub(crate) fn on_foreign(&self) {
+        bump(&self.foreign, 1);
+    }
+    #[inline]
+    pub(crate) fn on_drop(&self, reason: DropReason) {
+        if let Some(c) = self.drops.get(reason.index()) {
+            bump(c, 1);
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> TrafficStats {
+        let mut drops = DropCounts::default();
+        for (out, c) in drops.0.iter_mut().zip(&self.drops) {
+            *out = c.load(Relaxed);
+        }
+        TrafficStats {
+            packets_received: self.rx_packets.load(Relaxed),
+            bytes_received: self.rx_bytes.load(Relaxed),
+            packets_sent: self.tx_packets.load(Relaxed),
+            bytes_sent: self.tx_bytes.load(Relaxed),
+            foreign_source_packets: self.foreign.load(Relaxed),
+            drops,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_snapshot_and_sum() {
+        let c = Counters::default();
+        c.on_rx(100);
+        c.on_rx(50);
+        c.on_tx(100);
+        c.on_drop(DropReason::BadVersion);
+        c.on_drop(DropReason::BadVersion);
+        c.on_foreign();
+        let s = c.snapshot();
+        assert_eq!((s.packets_received, s.bytes_received), (2, 150));
+        assert_eq!((s.packets_sent, s.bytes_sent), (1, 100));
+        assert_eq!(s.drops.get(DropReason::BadVersion), 2);
+        assert_eq!(s.drops.total(), 2);
+        assert_eq!(s.foreign_source_packets, 1);
+        let mut total = TrafficStats::default();
+        total += s;
+        total += s;
+        assert_eq!(total.drops.get(DropReason::BadVersion), 4);
+        assert_eq!(total.packets_received, 4);
+    }
+
+    #[test]
+    fn labels_are_distinct() {
+        let mut labels: Vec<_> = DropReason::ALL.iter().map(|r| r.as_str()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), DropReason::COUNT);
+    }
+}

@@ -1,0 +1,297 @@
+//! A relay worker: one thread, one `mio::Poll`, a flat table of the streams it owns.
+//!
+//! Control commands arrive on a queue (with a `Waker` to interrupt the poll) and are
+//! applied between packet batches; the packet path itself lives in `relay.rs`. Every
+//! stream of a call lives on one worker, so a relayed pair never crosses threads.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+
+use mio::{Events, Interest, Poll, Token};
+use sbc_core::ids::StreamId;
+use sbc_core::media::RemoteMedia;
+
+use crate::command::{Command, NewStream};
+use crate::packet::Leg;
+use crate::pool::PortPool;
+use crate::sink::SlotIndex;
+use crate::slot::StreamSlot;
+use crate::stats::Counters;
+
+/// Token of the worker's `Waker`; stream tokens are `slot << 1 | leg`.
+pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
+const EVENTS_CAPACITY: usize = 1024;
+/// Big enough for any UDP datagram: nothing is ever silently truncated.
+const RECV_BUFFER_BYTES: usize = 65_536;
+
+pub(crate) fn token_for(slot: SlotIndex, leg: Leg) -> Token {
+    let leg_bit = match leg {
+        Leg::Rtp => 0,
+        Leg::Rtcp => 1,
+    };
+    Token(slot.get() << 1 | leg_bit)
+}
+
+pub(crate) fn decode_token(token: Token) -> Option<(SlotIndex, Leg)> {
+    if token == WAKER_TOKEN {
+        return None;
+    }
+    let slot = SlotIndex(u32::try_from(token.0 >> 1).ok()?);
+    let leg = if token.0 & 1 == 0 {
+        Leg::Rtp
+    } else {
+        Leg::Rtcp
+    };
+    Some((slot, leg))
+}
+
+pub(crate) struct Worker {
+    pub(crate) index: usize,
+    pub(crate) poll: Poll,
+    events: Events,
+    commands: Receiver<Command>,
+    pub(crate) slots: Vec<Option<StreamSlot>>,
+    free_slots: Vec<SlotIndex>,
+    by_id: HashMap<StreamId, SlotIndex>,
+    pub(crate) buf: Box<[u8]>,
+    /// Sockets whose read budget ran out: revisited without waiting for a new edge.
+    pub(crate) pending: Vec<Token>,
+    ready: Vec<Token>,
+    pub(crate) counters: Arc<Counters>,
+    pool: Arc<Mutex<PortPool>>,
+    running: bool,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        index: usize,
+        poll: Poll,
+        commands: Receiver<Command>,
+        counters: Arc<Counters>,
+        pool: Arc<Mutex<PortPool>>,
+    ) -> Self {
+        Worker {
+            index,
+            poll,
+            events: Events::with_capacity(EVENTS_CAPACITY),
+            commands,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            by_id: HashMap::new(),
+            buf: vec![0u8; RECV_BUFFER_BYTES].into_boxed_slice(),
+            pending: Vec::with_capacity(EVENTS_CAPACITY),
+            ready: Vec::with_capacity(EVENTS_CAPACITY),
+            counters,
+            pool,
+            running: true,
+        }
+    }
+
+    /// The thread body: poll, relay, apply commands, until `Shutdown`.
+    pub(crate) fn run(mut self) {
+        while self.running {
+            // Unfinished sockets mean "do not sleep": poll just to collect new edges.
+            let timeout = (!self.pending.is_empty()).then_some(std::time::Duration::ZERO);
+            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                tracing::error!(worker = self.index, error = %e, "media worker poll failed");
+                break;
+            }
+            self.ready.clear();
+            self.ready.append(&mut self.pending);
+            for ev in self.events.iter() {
+                if ev.token() != WAKER_TOKEN {
+                    self.ready.push(ev.token());
+                }
+            }
+            // Take the list out so `drain` can borrow `self` mutably; no allocation.
+            let ready = std::mem::take(&mut self.ready);
+            for &token in &ready {
+                if self.drain(token) {
+                    self.pending.push(token);
+                }
+            }
+            self.ready = ready;
+            // Commands after packets: a `Barrier` answered here also covers every
+            // datagram that was queued when it was sent (tests and stats rely on it).
+            self.apply_commands();
+        }
+        self.close_all();
+    }
+
+    fn apply_commands(&mut self) {
+        loop {
+            match self.commands.try_recv() {
+                Ok(cmd) => self.apply(cmd),
+                Err(TryRecvError::Empty) => return,
+                // The engine is gone without a shutdown: nothing can control us any more.
+                Err(TryRecvError::Disconnected) => {
+                    self.running = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::Add(new) => self.add(*new),
+            Command::SetRemote { id, remote } => self.set_remote(id, &remote),
+            Command::Connect { a, b } => self.connect(a, b),
+            Command::Release { ids } => ids.into_iter().for_each(|id| self.release(id)),
+            Command::Barrier(done) => {
+                let _ = done.send(());
+            }
+            Command::Shutdown => self.running = false,
+        }
+    }
+
+    fn slot_mut(&mut self, idx: SlotIndex) -> Option<&mut StreamSlot> {
+        self.slots.get_mut(idx.get()).and_then(Option::as_mut)
+    }
+
+    fn add(&mut self, new: NewStream) {
+        let idx = match self.free_slots.pop() {
+            Some(idx) => idx,
+            None => match u32::try_from(self.slots.len()) {
+                Ok(n) => {
+                    self.slots.push(None);
+                    SlotIndex(n)
+                }
+                Err(_) => return self.give_back(new.pair, new.id, "slot table full"),
+            },
+        };
+        let mut slot = StreamSlot {
+            id: new.id,
+            call: new.call,
+            side: new.side,
+            pair: new.pair,
+            rtp: mio::net::UdpSocket::from_std(new.rtp),
+            rtcp: mio::net::UdpSocket::from_std(new.rtcp),
+            rtp_latch: Default::default(),
+            rtcp_latch: Default::default(),
+            rtcp_mux: false,
+            peer: None,
+            sinks: Default::default(),
+            counters: new.counters,
+        };
+        let registry = self.poll.registry();
+        let registered = registry
+            .register(&mut slot.rtp, token_for(idx, Leg::Rtp), Interest::READABLE)
+            .and_then(|()| {
+                registry.register(
+                    &mut slot.rtcp,
+                    token_for(idx, Leg::Rtcp),
+                    Interest::READABLE,
+                )
+            });
+        if let Err(e) = registered {
+            tracing::error!(stream = %slot.id, error = %e, "media socket registration failed");
+            let pair = slot.pair;
+            drop(slot);
+            self.free_slots.push(idx);
+            return self.give_back(pair, new.id, "registration failed");
+        }
+        match self.slots.get_mut(idx.get()) {
+            Some(entry) => *entry = Some(slot),
+            None => return self.give_back(slot.pair, new.id, "slot vanished"),
+        }
+        self.by_id.insert(new.id, idx);
+    }
+
+    fn give_back(&self, pair: crate::pool::PairIndex, id: StreamId, why: &str) {
+        tracing::error!(worker = self.index, stream = %id, why, "media stream not added");
+        lock(&self.pool).free(pair);
+    }
+
+    fn set_remote(&mut self, id: StreamId, remote: &RemoteMedia) {
+        let Some(&idx) = self.by_id.get(&id) else {
+            return;
+        };
+        if let Some(slot) = self.slot_mut(idx) {
+            if slot.set_remote(remote) {
+                tracing::debug!(stream = %id, call = %slot.call, "media latch re-opened by new SDP");
+            }
+        }
+    }
+
+    fn connect(&mut self, a: StreamId, b: StreamId) {
+        let (Some(&ia), Some(&ib)) = (self.by_id.get(&a), self.by_id.get(&b)) else {
+            return;
+        };
+        self.unlink(ia);
+        self.unlink(ib);
+        for (me, peer) in [(ia, ib), (ib, ia)] {
+            if let Some(slot) = self.slot_mut(me) {
+                slot.peer = Some(peer);
+                slot.compile_sinks();
+            }
+        }
+    }
+
+    /// Detaches a stream from its peer (both directions) and recompiles both.
+    fn unlink(&mut self, idx: SlotIndex) {
+        let Some(slot) = self.slot_mut(idx) else {
+            return;
+        };
+        let old = slot.peer.take();
+        slot.compile_sinks();
+        if let Some(other) = old.and_then(|p| self.slot_mut(p)) {
+            if other.peer == Some(idx) {
+                other.peer = None;
+                other.compile_sinks();
+            }
+        }
+    }
+
+    fn release(&mut self, id: StreamId) {
+        let Some(idx) = self.by_id.remove(&id) else {
+            return;
+        };
+        self.unlink(idx);
+        let Some(mut slot) = self.slots.get_mut(idx.get()).and_then(Option::take) else {
+            return;
+        };
+        let registry = self.poll.registry();
+        let _ = registry.deregister(&mut slot.rtp);
+        let _ = registry.deregister(&mut slot.rtcp);
+        let pair = slot.pair;
+        // Close the sockets before the ports go back to the pool.
+        drop(slot);
+        lock(&self.pool).free(pair);
+        self.free_slots.push(idx);
+        self.pending
+            .retain(|t| decode_token(*t).is_none_or(|(s, _)| s != idx));
+    }
+
+    fn close_all(&mut self) {
+        let ids: Vec<StreamId> = self.by_id.keys().copied().collect();
+        for id in ids {
+            self.release(id);
+        }
+    }
+}
+
+/// The pool's state stays consistent even if a holder panicked, so poisoning is ignored.
+pub(crate) fn lock(pool: &Mutex<PortPool>) -> std::sync::MutexGuard<'_, PortPool> {
+    pool.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        for (slot, leg) in [(0u32, Leg::Rtp), (0, Leg::Rtcp), (12345, Leg::Rtcp)] {
+            let t = token_for(SlotIndex(slot), leg);
+            assert_eq!(decode_token(t), Some((SlotIndex(slot), leg)));
+        }
+        assert_eq!(decode_token(WAKER_TOKEN), None);
+    }
+}

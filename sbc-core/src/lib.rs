@@ -5,6 +5,7 @@
 //! (`MediaControl`, implemented by `sbc-media` and called by `sbc-signaling`).
 //! Nothing here touches a socket, a thread or the wall clock.
 
+pub mod call;
 pub mod clock;
 pub mod config;
 pub mod ids;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -30,6 +30,9 @@ struct WorkerHandle {
     commands: Sender<Command>,
     waker: Waker,
     counters: Arc<Counters>,
+    /// Commands queued since the worker was last woken (deferred mode only).
+    wake_pending: AtomicBool,
+    defer_wakeups: bool,
 }
 
 struct StreamEntry {
@@ -81,7 +84,8 @@ impl MediaEngine {
         };
         for index in 0..engine.settings.worker_count() {
             // On error, dropping `engine` shuts down the workers spawned so far.
-            let (handle, thread) = spawn_worker(index, &engine.pool)?;
+            let (handle, thread) =
+                spawn_worker(index, &engine.pool, engine.settings.defer_wakeups)?;
             engine.workers.push(handle);
             guard(&engine.threads).push(thread);
         }
@@ -231,6 +235,10 @@ impl MediaControl for MediaEngine {
             tracing::warn!(%call, error = %e, "media release not delivered");
         }
     }
+
+    fn flush(&self) {
+        flush_all(&self.workers);
+    }
 }
 
 impl Drop for MediaEngine {
@@ -242,6 +250,7 @@ impl Drop for MediaEngine {
 fn spawn_worker(
     index: usize,
     pool: &Arc<Mutex<PortPool>>,
+    defer_wakeups: bool,
 ) -> Result<(WorkerHandle, JoinHandle<()>), MediaError> {
     let io_err = |e: std::io::Error| MediaError::Io(format!("starting media worker: {e}"));
     let poll = Poll::new().map_err(io_err)?;
@@ -257,18 +266,40 @@ fn spawn_worker(
         commands: tx,
         waker,
         counters,
+        wake_pending: AtomicBool::new(false),
+        defer_wakeups,
     };
     Ok((handle, thread))
 }
 
-/// Queues a command and interrupts the worker's poll.
+/// Queues a command and interrupts the worker's poll (or, deferred, marks it for the
+/// next flush).
 fn send(w: &WorkerHandle, cmd: Command) -> Result<(), MediaError> {
+    // Someone waits on these: they are never deferred.
+    let urgent = matches!(cmd, Command::Barrier(_) | Command::Shutdown);
     w.commands.send(cmd).map_err(|_| stopped())?;
+    if w.defer_wakeups && !urgent {
+        w.wake_pending.store(true, Ordering::Release);
+    } else {
+        wake(w);
+    }
+    Ok(())
+}
+
+fn wake(w: &WorkerHandle) {
     if let Err(e) = w.waker.wake() {
         // The command is queued and will run on the next packet or wake-up.
         tracing::warn!(error = %e, "media worker wake-up failed");
     }
-    Ok(())
+}
+
+/// Wakes every worker that has commands queued since its last wake-up.
+fn flush_all(workers: &[WorkerHandle]) {
+    for w in workers {
+        if w.wake_pending.swap(false, Ordering::AcqRel) {
+            wake(w);
+        }
+    }
 }
 
 fn stopped() -> MediaError {

@@ -24,6 +24,11 @@ pub struct MediaSettings {
     pub port_max: u16,
     /// Relay worker threads; 0 means one per available core.
     pub workers: usize,
+    /// Queue control commands until `MediaControl::flush` instead of waking a worker
+    /// per command. The daemon flushes once per signaling turn: at thousands of calls
+    /// per second, per-command wake-ups (an eventfd write and a context switch each)
+    /// cost more CPU than the calls themselves.
+    pub defer_wakeups: bool,
 }
 
 impl MediaSettings {
@@ -35,6 +40,7 @@ impl MediaSettings {
             port_min,
             port_max,
             workers: 0,
+            defer_wakeups: false,
         }
     }
 

@@ -4,7 +4,10 @@
 //! Everything except `transport` is sans-IO: state machines take input and an explicit
 //! `now`, and are drained for what to send and when to wake.
 
+pub mod b2bua;
+pub mod metrics;
 pub mod net;
 pub mod sdp;
 pub mod sip;
 pub mod transaction;
+pub mod transport;

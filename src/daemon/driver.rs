@@ -1,0 +1,110 @@
+//! The task that drives the sans-IO call engine: feeds it inbound messages and timer
+//! expiries with the real clock, and moves what it emits to the transports and to the
+//! event consumers. The only place the engine meets IO.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sbc_core::media::MediaControl;
+use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
+use sbc_signaling::transport::{Inbound, Transports};
+use tokio::sync::mpsc;
+
+/// Inbound messages handled per wake-up before timers and output get their turn.
+const BATCH: usize = 64;
+
+/// Timer wake-ups are rounded up to this grid. SIP timers are hundreds of ms and up; a
+/// wake-up per distinct deadline (thousands per second under load) would cost more CPU
+/// than the work done in them.
+const TIMER_GRID: Duration = Duration::from_millis(10);
+
+pub struct Driver {
+    engine: B2bua,
+    inbound: mpsc::Receiver<Inbound>,
+    transports: Transports,
+    events: mpsc::UnboundedSender<CallEvent>,
+    reload: mpsc::Receiver<EngineSettings>,
+    media: Arc<dyn MediaControl>,
+    epoch: Instant,
+}
+
+impl Driver {
+    pub fn new(
+        engine: B2bua,
+        inbound: mpsc::Receiver<Inbound>,
+        transports: Transports,
+        events: mpsc::UnboundedSender<CallEvent>,
+        reload: mpsc::Receiver<EngineSettings>,
+        media: Arc<dyn MediaControl>,
+    ) -> Self {
+        Driver {
+            engine,
+            inbound,
+            transports,
+            events,
+            reload,
+            media,
+            epoch: Instant::now(),
+        }
+    }
+
+    /// `deadline` rounded up to the timer grid.
+    fn on_grid(&self, deadline: Instant) -> Instant {
+        let since = deadline.saturating_duration_since(self.epoch);
+        let grid = TIMER_GRID.as_micros();
+        let ticks = since.as_micros().div_ceil(grid);
+        self.epoch + Duration::from_micros(u64::try_from(ticks * grid).unwrap_or(u64::MAX / 2))
+    }
+
+    pub async fn run(mut self) {
+        loop {
+            let deadline = self.engine.poll_timeout().map(|d| self.on_grid(d));
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = self.inbound.recv() => {
+                    let Some(msg) = msg else { return };
+                    self.handle(msg);
+                    for _ in 1..BATCH {
+                        match self.inbound.try_recv() {
+                            Ok(m) => self.handle(m),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                _ = sleep => {}
+                Some(settings) = self.reload.recv() => self.engine.set_settings(settings),
+            }
+            let now = Instant::now();
+            if self.engine.poll_timeout().is_some_and(|d| d <= now) {
+                self.engine.handle_timeout(now);
+            }
+            self.flush();
+        }
+    }
+
+    fn handle(&mut self, msg: Inbound) {
+        let now = Instant::now();
+        match msg {
+            Inbound::Message { bytes, from, .. } => self.engine.handle_inbound(now, bytes, from),
+            Inbound::Oversize { head, from, .. } => self.engine.handle_oversize(head, from),
+            Inbound::Dropped { .. } => {}
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(t) = self.engine.poll_transmit() {
+            if let Err(e) = self.transports.send_nowait(t) {
+                tracing::debug!(error = %e, "send failed");
+            }
+        }
+        while let Some(ev) = self.engine.poll_event() {
+            let _ = self.events.send(ev);
+        }
+        self.media.flush();
+    }
+}

@@ -1,0 +1,101 @@
+//! A `MediaControl` fake: hands out endpoints 10.0.0.2:20000+2n and records every call
+//! the engine makes (allocate / set_remote / connect / release), so scenarios can assert
+//! on media anchoring without a media plane. `exhaust()` makes `allocate` fail like a
+//! full port range.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
+
+pub const MEDIA_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+const FIRST_PORT: u16 = 20000;
+
+#[derive(Debug, Default, Clone)]
+pub struct MediaLog {
+    pub allocated: Vec<(CallRef, LegSide, StreamId, LocalEndpoint)>,
+    pub remotes: Vec<(StreamId, RemoteMedia)>,
+    pub connects: Vec<(StreamId, StreamId)>,
+    pub released: Vec<CallRef>,
+}
+
+impl MediaLog {
+    /// The leg a stream was allocated for.
+    pub fn side_of(&self, s: StreamId) -> Option<LegSide> {
+        self.allocated
+            .iter()
+            .find(|(_, _, id, _)| *id == s)
+            .map(|(_, side, _, _)| *side)
+    }
+    /// Every remote set on a stream facing `side`, in order.
+    pub fn remotes_facing(&self, side: LegSide) -> Vec<RemoteMedia> {
+        self.remotes
+            .iter()
+            .filter(|(s, _)| self.side_of(*s) == Some(side))
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FakeMedia {
+    log: Mutex<MediaLog>,
+    exhausted: AtomicBool,
+}
+
+impl FakeMedia {
+    pub fn snapshot(&self) -> MediaLog {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+    /// From now on every `allocate` fails with `PortsExhausted`.
+    pub fn exhaust(&self) {
+        self.exhausted.store(true, Ordering::Relaxed);
+    }
+}
+
+impl MediaControl for FakeMedia {
+    fn allocate(
+        &self,
+        call: CallRef,
+        side: LegSide,
+    ) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        if self.exhausted.load(Ordering::Relaxed) {
+            return Err(MediaError::PortsExhausted);
+        }
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| MediaError::Io("poisoned".into()))?;
+        let n = log.allocated.len() as u16;
+        let port = FIRST_PORT + 2 * n;
+        let ep = LocalEndpoint {
+            rtp: SocketAddr::new(MEDIA_IP, port),
+            rtcp: SocketAddr::new(MEDIA_IP, port + 1),
+        };
+        let id = StreamId(u64::from(n) + 1);
+        log.allocated.push((call, side, id, ep));
+        Ok((id, ep))
+    }
+
+    fn set_remote(&self, stream: StreamId, remote: RemoteMedia) -> Result<(), MediaError> {
+        if let Ok(mut log) = self.log.lock() {
+            log.remotes.push((stream, remote));
+        }
+        Ok(())
+    }
+
+    fn connect(&self, a: StreamId, b: StreamId) -> Result<(), MediaError> {
+        if let Ok(mut log) = self.log.lock() {
+            log.connects.push((a, b));
+        }
+        Ok(())
+    }
+
+    fn release_call(&self, call: CallRef) {
+        if let Ok(mut log) = self.log.lock() {
+            log.released.push(call);
+        }
+    }
+}

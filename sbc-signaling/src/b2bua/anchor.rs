@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use sbc_core::ids::{CallRef, LegSide};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError};
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
 use smallvec::SmallVec;
 
 use super::call::{Call, Leg, MediaPair};
@@ -41,7 +41,21 @@ fn allocate_pair(media: &dyn MediaControl, call: CallRef) -> Result<MediaPair, A
     Ok(MediaPair { a, b })
 }
 
-/// Anchors the SDP `from` sent and writes the SDP for the other leg into `out`.
+/// Where the sender of an SDP wants media, per stream: what `set_remote` is told once
+/// the SDP is part of the session.
+pub type RemoteUpdates = SmallVec<[(StreamId, RemoteMedia); 2]>;
+
+/// Points the media plane at the peers' addresses.
+pub fn apply(media: &dyn MediaControl, call: CallRef, updates: &RemoteUpdates) {
+    for (stream, remote) in updates {
+        if let Err(e) = media.set_remote(*stream, remote.clone()) {
+            tracing::warn!(%call, error = %e, "media plane refused remote update");
+        }
+    }
+}
+
+/// Anchors the SDP `from` sent and applies it to the media plane at once (initial
+/// offers and every answer). Writes the SDP for the other leg into `out`.
 pub fn anchor(
     media: &dyn MediaControl,
     call: &mut Call,
@@ -50,7 +64,25 @@ pub fn anchor(
     media_ip: IpAddr,
     out: &mut Vec<u8>,
 ) -> Result<(), AnchorError> {
+    let updates = prepare(media, call, from, body, media_ip, out)?;
+    apply(media, call.id, &updates);
+    Ok(())
+}
+
+/// Allocates streams for new m= lines and writes the SDP for the other leg, but leaves
+/// the media plane's view of `from` unchanged: for a re-offer, which RFC 3264 §8 lets
+/// become the session only with its answer (and RFC 3261 §14.1 says a rejected one
+/// changes nothing). The caller applies the returned updates on a 2xx.
+pub fn prepare(
+    media: &dyn MediaControl,
+    call: &mut Call,
+    from: LegSide,
+    body: &[u8],
+    media_ip: IpAddr,
+    out: &mut Vec<u8>,
+) -> Result<RemoteUpdates, AnchorError> {
     let sdp = Sdp::parse(body)?;
+    let mut updates = RemoteUpdates::new();
     let mut endpoints: SmallVec<[Option<LocalEndpoint>; 4]> = SmallVec::new();
     for (i, md) in sdp.media().iter().enumerate() {
         if md.port == 0 {
@@ -68,12 +100,46 @@ pub fn anchor(
                 p
             }
         };
-        if let Err(e) = media.set_remote(pair.facing(from).0, md.remote_media()) {
-            tracing::warn!(call = %call.id, error = %e, "media plane refused remote update");
-        }
+        updates.push((pair.facing(from).0, md.remote_media()));
         endpoints.push(Some(pair.facing(from.other()).1));
     }
-    write_versioned(&sdp, call.leg_mut(from.other()), media_ip, &endpoints, out)
+    write_versioned(&sdp, call.leg_mut(from.other()), media_ip, &endpoints, out)?;
+    Ok(updates)
+}
+
+/// An answer refusing every stream of `offer` (all m= ports 0, RFC 3264 §6): what the
+/// SBC must put in an ACK when it gives up on a 2xx that carried an offer (§13.2.2.4:
+/// every 2xx is ACKed, and that ACK must hold the answer).
+pub fn rejecting_answer(offer: &[u8], media_ip: IpAddr) -> Result<Vec<u8>, AnchorError> {
+    let sdp = Sdp::parse(offer)?;
+    let endpoints: SmallVec<[Option<LocalEndpoint>; 4]> =
+        sdp.media().iter().map(|_| None).collect();
+    let plan = RewritePlan {
+        address: media_ip,
+        origin_user: "sbc",
+        session_id: 1,
+        session_version: 1,
+        endpoints: &endpoints,
+    };
+    let mut out = Vec::with_capacity(offer.len());
+    rewrite(&sdp, &plan, &mut out)?;
+    let text = String::from_utf8_lossy(&out);
+    let mut answer = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix("m=") {
+            Some(rest) => {
+                let mut fields = rest.splitn(3, ' ');
+                let (kind, _port, tail) = (
+                    fields.next().unwrap_or(""),
+                    fields.next(),
+                    fields.next().unwrap_or("\r\n"),
+                );
+                answer.push_str(&format!("m={kind} 0 {tail}"));
+            }
+            None => answer.push_str(line),
+        }
+    }
+    Ok(answer.into_bytes())
 }
 
 /// Rewrites for `leg`, bumping the o= version only when the content changed (RFC 3264

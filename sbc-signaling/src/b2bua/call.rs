@@ -114,6 +114,11 @@ pub struct Call {
     pub provisional_seen: bool,
     /// Timer C deadline (RFC 3261 §16.6 step 11), reset by each provisional.
     pub timer_c: Option<Instant>,
+    /// Late offer: when to stop waiting for the caller's ACK (half of Timer L, so the
+    /// callee, whose Timer L started earlier, still gets its ACK in time).
+    pub ack_guard: Option<Instant>,
+    /// The B leg was already hung up by the SBC (late-offer give-up).
+    pub b_gone: bool,
     pub reinvite: Option<PendingReinvite>,
     pub ingress: Option<TrunkName>,
     pub target: TrunkName,

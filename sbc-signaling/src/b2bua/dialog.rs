@@ -9,11 +9,11 @@ use rand::Rng;
 use sbc_core::call::EndCause;
 use sbc_core::ids::{CallRef, LegSide};
 
-use super::anchor::anchor;
+use super::anchor::{anchor, apply, prepare, rejecting_answer, RemoteUpdates};
 use super::build::{self, DialogView, Hop, Payload};
 use super::call::{Call, CallPhase, Leg, PendingReinvite};
 use super::invite::{has_sdp, SDP};
-use super::{routing, B2bua, ClientRole};
+use super::{routing, B2bua, ClientRole, Relayed};
 use crate::metrics::SipDrop;
 use crate::net::Peer;
 use crate::sip::{HeaderName, Method, SipMessage};
@@ -141,8 +141,21 @@ impl B2bua {
             }
             return;
         }
+        self.settle_pending_ack(now, id);
         self.send_bye(now, id, side.other(), Some(&msg));
         self.end_call(now, id, 200, EndCause::NormalClearing, Some(side));
+    }
+
+    /// A callee 2xx held for the caller's ACK (late offer) must still be ACKed when the
+    /// call ends first (§13.2.2.4); the ACK carries an answer refusing every stream.
+    pub(super) fn settle_pending_ack(&mut self, now: Instant, id: CallRef) {
+        let media_ip = self.settings.media_ip;
+        let Some((tx, two_xx)) = self.calls.get_mut(&id).and_then(|c| c.pending_b_ack.take())
+        else {
+            return;
+        };
+        let answer = rejecting_answer(two_xx.body(), media_ip).ok();
+        self.send_ack_b(now, id, tx, answer.as_deref());
     }
 
     /// Hangs up an answered call from the SBC's side: BYE on both legs.
@@ -155,12 +168,13 @@ impl B2bua {
         cause: EndCause,
         by: Option<LegSide>,
     ) {
+        self.settle_pending_ack(now, id);
         self.send_bye(now, id, first, None);
         self.send_bye(now, id, first.other(), None);
         self.end_call(now, id, status, cause, by);
     }
 
-    fn send_bye(
+    pub(super) fn send_bye(
         &mut self,
         now: Instant,
         id: CallRef,
@@ -172,6 +186,9 @@ impl B2bua {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
+        if on == LegSide::B && call.b_gone {
+            return;
+        }
         let cseq = call.leg_mut(on).next_cseq();
         let leg = call.leg(on);
         let dest = routing::next_hop(&leg.route_set, leg.remote_target.as_deref(), leg.peer);
@@ -255,18 +272,21 @@ impl B2bua {
         let media_ip = self.settings.media_ip;
         let call = self.calls.get_mut(&id)?;
         self.sdp_buf.clear();
+        let mut deferred = RemoteUpdates::new();
         if has_sdp(&msg) {
-            if let Err(e) = anchor(
-                self.media.as_ref(),
-                call,
-                from,
-                msg.body(),
-                media_ip,
-                &mut self.sdp_buf,
-            ) {
-                let (status, reason) = e.status();
-                self.reject(now, tx, &msg, status, reason, &[]);
-                return None;
+            // An offer (re-INVITE, UPDATE) becomes the session only with its answer;
+            // anything else with SDP (an answer in PRACK) applies now.
+            let offer = matches!(method, Method::Invite | Method::Update);
+            let media = self.media.as_ref();
+            let res = prepare(media, call, from, msg.body(), media_ip, &mut self.sdp_buf);
+            match res {
+                Ok(updates) if offer => deferred = updates,
+                Ok(updates) => apply(media, id, &updates),
+                Err(e) => {
+                    let (status, reason) = e.status();
+                    self.reject(now, tx, &msg, status, reason, &[]);
+                    return None;
+                }
             }
         }
         let cseq = call.leg_mut(to).next_cseq();
@@ -307,7 +327,7 @@ impl B2bua {
                 method,
             },
         );
-        self.relayed.insert(tx, msg);
+        self.relayed.insert(tx, Relayed { req: msg, deferred });
         Some((ctx, cseq))
     }
 
@@ -326,11 +346,16 @@ impl B2bua {
         if status == 100 {
             return;
         }
-        let Some(req) = self.relayed.get(&server_tx).cloned() else {
+        let Some(req) = self.relayed.get(&server_tx).map(|r| r.req.clone()) else {
             return;
         };
         if status >= 200 {
-            self.relayed.remove(&server_tx);
+            if let Some(r) = self.relayed.remove(&server_tx) {
+                if (200..300).contains(&status) {
+                    // The offer is now the session: media goes to its addresses.
+                    apply(self.media.as_ref(), id, &r.deferred);
+                }
+            }
         }
         let responder = from.other();
         let media_ip = self.settings.media_ip;

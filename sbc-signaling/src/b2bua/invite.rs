@@ -109,7 +109,7 @@ impl B2bua {
             call.b_invite_tx = Some(ctx);
             call.timer_c = Some(deadline);
         }
-        self.timer_c.insert((deadline, id));
+        self.call_timers.insert((deadline, id));
         let _span = super::call_span(id).entered();
         tracing::debug!(target_trunk = %admitted.target, user = %admitted.user, "call routed");
         self.metrics.call_started();
@@ -241,6 +241,8 @@ impl B2bua {
             pending_b_ack: None,
             provisional_seen: false,
             timer_c: None,
+            ack_guard: None,
+            b_gone: false,
             reinvite: None,
             ingress: ad.ingress.clone(),
             target: ad.target.clone(),
@@ -380,7 +382,7 @@ impl B2bua {
         call.provisional_seen = true;
         let deadline = now + self.settings.config.sip.timer_c;
         call.timer_c = Some(deadline);
-        self.timer_c.insert((deadline, id));
+        self.call_timers.insert((deadline, id));
         let a_tag = a_tag.unwrap_or_else(|| call.a.local_tag.clone());
         self.relay_to_caller(now, id, &msg, &a_tag);
     }
@@ -488,9 +490,12 @@ impl B2bua {
             return;
         }
         if late_offer && has_sdp(&msg) {
+            let guard = now + self.settings.config.sip.t1 * 32;
             if let Some(call) = self.calls.get_mut(&id) {
                 call.pending_b_ack = Some((tx, msg));
+                call.ack_guard = Some(guard);
             }
+            self.call_timers.insert((guard, id));
         } else {
             self.send_ack_b(now, id, tx, None);
         }
@@ -574,8 +579,35 @@ impl B2bua {
         );
     }
 
+    /// A call deadline passed: Timer C, or the late-offer ACK guard.
+    pub(super) fn fire_call_timers(&mut self, now: Instant, id: CallRef, at: Instant) {
+        let guard = self.calls.get(&id).and_then(|c| c.ack_guard) == Some(at);
+        if guard {
+            self.give_up_late_offer(now, id);
+        }
+        self.fire_timer_c(now, id, at);
+    }
+
+    /// The caller has not ACKed (so brought no answer) halfway through its Timer L: the
+    /// callee, whose own Timer L started earlier, must get its ACK now. It gets an
+    /// answer refusing every stream, then BYE; the caller keeps its own Timer L.
+    fn give_up_late_offer(&mut self, now: Instant, id: CallRef) {
+        let pending = self
+            .calls
+            .get(&id)
+            .is_some_and(|c| c.pending_b_ack.is_some());
+        if !pending {
+            return;
+        }
+        self.settle_pending_ack(now, id);
+        self.send_bye(now, id, LegSide::B, None);
+        if let Some(call) = self.calls.get_mut(&id) {
+            call.b_gone = true;
+        }
+    }
+
     /// Timer C expired: the callee sent provisionals but never a final answer.
-    pub(super) fn fire_timer_c(&mut self, now: Instant, id: CallRef, at: Instant) {
+    fn fire_timer_c(&mut self, now: Instant, id: CallRef, at: Instant) {
         let live = self
             .calls
             .get(&id)
@@ -649,6 +681,8 @@ impl B2bua {
         cause: EndCause,
         by: Option<LegSide>,
     ) {
+        // Every path that ends a call settles a held 2xx (normally done before BYE).
+        self.settle_pending_ack(now, id);
         let Some(call) = self.calls.remove(&id) else {
             return;
         };

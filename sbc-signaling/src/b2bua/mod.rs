@@ -71,9 +71,10 @@ pub struct B2bua {
     server_roles: HashMap<ServerTxId, CallRef>,
     client_roles: HashMap<ClientTxId, ClientRole>,
     /// In-dialog requests relayed to the other leg, until their final response.
-    relayed: HashMap<ServerTxId, SipMessage>,
-    /// Timer C deadlines; stale entries are skipped (the call holds the live one).
-    timer_c: BTreeSet<(Instant, CallRef)>,
+    relayed: HashMap<ServerTxId, Relayed>,
+    /// Per-call deadlines (Timer C, the late-offer ACK guard); stale entries are
+    /// skipped: the call holds its live deadlines.
+    call_timers: BTreeSet<(Instant, CallRef)>,
     out: VecDeque<Transmit>,
     events: VecDeque<CallEvent>,
     buf: BytesMut,
@@ -109,7 +110,7 @@ impl B2bua {
             server_roles: HashMap::new(),
             client_roles: HashMap::new(),
             relayed: HashMap::new(),
-            timer_c: BTreeSet::new(),
+            call_timers: BTreeSet::new(),
             out: VecDeque::new(),
             events: VecDeque::new(),
             buf: BytesMut::with_capacity(4096),
@@ -157,18 +158,18 @@ impl B2bua {
 
     pub fn handle_timeout(&mut self, now: Instant) {
         self.txl.handle_timeout(now);
-        while let Some(&(at, call)) = self.timer_c.first() {
+        while let Some(&(at, call)) = self.call_timers.first() {
             if at > now {
                 break;
             }
-            self.timer_c.pop_first();
-            self.fire_timer_c(now, call, at);
+            self.call_timers.pop_first();
+            self.fire_call_timers(now, call, at);
         }
         self.drain(now);
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let c = self.timer_c.first().map(|(at, _)| *at);
+        let c = self.call_timers.first().map(|(at, _)| *at);
         match (self.txl.poll_timeout(), c) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -444,8 +445,8 @@ impl B2bua {
                         c.reinvite = None;
                     }
                 }
-                if let Some(req) = self.relayed.remove(&server_tx) {
-                    self.reject(now, server_tx, &req, status, reason, &[]);
+                if let Some(r) = self.relayed.remove(&server_tx) {
+                    self.reject(now, server_tx, &r.req, status, reason, &[]);
                 }
             }
             Some(ClientRole::Own) | None => {}
@@ -478,6 +479,13 @@ impl B2bua {
     fn user_agent(&self) -> String {
         self.settings.config.sip.user_agent.clone()
     }
+}
+
+/// An in-dialog request relayed to the other leg, until its final response.
+struct Relayed {
+    req: SipMessage,
+    /// What its SDP offer changes on the media plane, applied only on a 2xx.
+    deferred: anchor::RemoteUpdates,
 }
 
 /// The tracing span of one call: handlers enter it, so every log line about a call

@@ -71,7 +71,7 @@ fn cancel_before_any_provisional_from_callee() {
 }
 
 #[test]
-#[ignore = "engine bug: see /tmp/b2bua_bugs.md #2"]
+
 fn late_offer_caller_never_acks() {
     let mut sim = Sim::new(SimConfig::new(32));
     // Every ACK the caller sends is lost.

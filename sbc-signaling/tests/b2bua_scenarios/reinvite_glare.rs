@@ -77,7 +77,7 @@ fn glare_gives_491_both_ways_then_retry_succeeds() {
 }
 
 #[test]
-#[ignore = "engine bug: see /tmp/b2bua_bugs.md #1"]
+
 fn rejected_reinvite_leaves_media_unchanged() {
     // Fixed delays: the caller's re-INVITE (new port 4002) reaches the SBC first and is
     // relayed; the callee, with its own re-INVITE pending, rejects it with 491.

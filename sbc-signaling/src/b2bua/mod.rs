@@ -19,6 +19,7 @@ pub mod events;
 mod headers;
 mod invite;
 mod malformed;
+mod received;
 pub mod response_map;
 mod routing;
 pub mod settings;
@@ -144,6 +145,11 @@ impl B2bua {
                 } else {
                     self.metrics.response_received(msg.status().unwrap_or(0));
                 }
+                let msg = if msg.is_request() {
+                    received::stamp_top_via(msg, from.addr)
+                } else {
+                    msg
+                };
                 self.txl.handle_message(now, msg, from);
                 self.drain(now);
             }

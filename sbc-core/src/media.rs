@@ -88,10 +88,4 @@ pub trait MediaControl: Send + Sync {
 
     /// Release every stream of a call and return its ports to the pool.
     fn release_call(&self, call: CallRef);
-
-    /// Make every command issued since the last flush take effect. An implementation
-    /// may queue commands until then, so that one engine turn (many calls' worth of
-    /// allocate/connect/release) wakes each relay thread once instead of per command.
-    /// The caller flushes at the end of each turn; the default applies commands at once.
-    fn flush(&self) {}
 }

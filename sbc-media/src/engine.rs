@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -30,8 +30,6 @@ struct WorkerHandle {
     commands: Sender<Command>,
     waker: Waker,
     counters: Arc<Counters>,
-    /// Commands queued since the worker was last woken (deferred mode only).
-    wake_pending: AtomicBool,
     defer_wakeups: bool,
 }
 
@@ -235,10 +233,6 @@ impl MediaControl for MediaEngine {
             tracing::warn!(%call, error = %e, "media release not delivered");
         }
     }
-
-    fn flush(&self) {
-        flush_all(&self.workers);
-    }
 }
 
 impl Drop for MediaEngine {
@@ -257,7 +251,15 @@ fn spawn_worker(
     let waker = Waker::new(poll.registry(), WAKER_TOKEN).map_err(io_err)?;
     let (tx, rx) = mpsc::channel();
     let counters = Arc::new(Counters::default());
-    let worker = Worker::new(index, poll, rx, Arc::clone(&counters), Arc::clone(pool));
+    let idle = defer_wakeups.then_some(crate::settings::CONTROL_INTERVAL);
+    let worker = Worker::new(
+        index,
+        poll,
+        rx,
+        Arc::clone(&counters),
+        Arc::clone(pool),
+        idle,
+    );
     let thread = std::thread::Builder::new()
         .name(format!("sbc-media-{index}"))
         .spawn(move || worker.run())
@@ -266,7 +268,6 @@ fn spawn_worker(
         commands: tx,
         waker,
         counters,
-        wake_pending: AtomicBool::new(false),
         defer_wakeups,
     };
     Ok((handle, thread))
@@ -278,9 +279,7 @@ fn send(w: &WorkerHandle, cmd: Command) -> Result<(), MediaError> {
     // Someone waits on these: they are never deferred.
     let urgent = matches!(cmd, Command::Barrier(_) | Command::Shutdown);
     w.commands.send(cmd).map_err(|_| stopped())?;
-    if w.defer_wakeups && !urgent {
-        w.wake_pending.store(true, Ordering::Release);
-    } else {
+    if urgent || !w.defer_wakeups {
         wake(w);
     }
     Ok(())
@@ -290,15 +289,6 @@ fn wake(w: &WorkerHandle) {
     if let Err(e) = w.waker.wake() {
         // The command is queued and will run on the next packet or wake-up.
         tracing::warn!(error = %e, "media worker wake-up failed");
-    }
-}
-
-/// Wakes every worker that has commands queued since its last wake-up.
-fn flush_all(workers: &[WorkerHandle]) {
-    for w in workers {
-        if w.wake_pending.swap(false, Ordering::AcqRel) {
-            wake(w);
-        }
     }
 }
 

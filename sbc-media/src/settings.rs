@@ -24,12 +24,18 @@ pub struct MediaSettings {
     pub port_max: u16,
     /// Relay worker threads; 0 means one per available core.
     pub workers: usize,
-    /// Queue control commands until `MediaControl::flush` instead of waking a worker
-    /// per command. The daemon flushes once per signaling turn: at thousands of calls
-    /// per second, per-command wake-ups (an eventfd write and a context switch each)
-    /// cost more CPU than the calls themselves.
+    /// Do not wake a worker for each control command: workers apply queued commands
+    /// before relaying any packet that woke them (so an answer's addresses are always in
+    /// effect for the first packet they concern) and otherwise at least every
+    /// `CONTROL_INTERVAL`. At thousands of calls per second, per-command wake-ups (an
+    /// eventfd write and a context switch each) cost more CPU than the calls themselves;
+    /// the price is up to 20 ms before a new stream's first packets are read and before
+    /// released ports return to the pool.
     pub defer_wakeups: bool,
 }
+
+/// How long a worker in deferred mode sleeps at most before applying control commands.
+pub const CONTROL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl MediaSettings {
     /// Settings for a given bind address and range with defaults for the rest.

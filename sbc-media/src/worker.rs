@@ -48,6 +48,9 @@ pub(crate) fn decode_token(token: Token) -> Option<(SlotIndex, Leg)> {
 }
 
 pub(crate) struct Worker {
+    /// Longest sleep without packets: `None` (wait for a wake-up) unless control
+    /// commands are deferred (`MediaSettings::defer_wakeups`).
+    idle_timeout: Option<std::time::Duration>,
     pub(crate) index: usize,
     pub(crate) poll: Poll,
     events: Events,
@@ -71,8 +74,10 @@ impl Worker {
         commands: Receiver<Command>,
         counters: Arc<Counters>,
         pool: Arc<Mutex<PortPool>>,
+        idle_timeout: Option<std::time::Duration>,
     ) -> Self {
         Worker {
+            idle_timeout,
             index,
             poll,
             events: Events::with_capacity(EVENTS_CAPACITY),
@@ -93,7 +98,13 @@ impl Worker {
     pub(crate) fn run(mut self) {
         while self.running {
             // Unfinished sockets mean "do not sleep": poll just to collect new edges.
-            let timeout = (!self.pending.is_empty()).then_some(std::time::Duration::ZERO);
+            // Otherwise sleep until a packet, a wake-up, or (deferred control) the
+            // interval at which queued commands are picked up anyway.
+            let timeout = if self.pending.is_empty() {
+                self.idle_timeout
+            } else {
+                Some(std::time::Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -101,6 +112,9 @@ impl Worker {
                 tracing::error!(worker = self.index, error = %e, "media worker poll failed");
                 break;
             }
+            // Commands before packets too: with deferred control no one woke us for
+            // them, and the packet that did may need a `SetRemote` queued just before it.
+            self.apply_commands();
             self.ready.clear();
             self.ready.append(&mut self.pending);
             for ev in self.events.iter() {

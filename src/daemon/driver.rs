@@ -2,10 +2,8 @@
 //! expiries with the real clock, and moves what it emits to the transports and to the
 //! event consumers. The only place the engine meets IO.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sbc_core::media::MediaControl;
 use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
 use sbc_signaling::transport::{Inbound, Transports};
 use tokio::sync::mpsc;
@@ -24,7 +22,6 @@ pub struct Driver {
     transports: Transports,
     events: mpsc::UnboundedSender<CallEvent>,
     reload: mpsc::Receiver<EngineSettings>,
-    media: Arc<dyn MediaControl>,
     epoch: Instant,
 }
 
@@ -35,7 +32,6 @@ impl Driver {
         transports: Transports,
         events: mpsc::UnboundedSender<CallEvent>,
         reload: mpsc::Receiver<EngineSettings>,
-        media: Arc<dyn MediaControl>,
     ) -> Self {
         Driver {
             engine,
@@ -43,7 +39,6 @@ impl Driver {
             transports,
             events,
             reload,
-            media,
             epoch: Instant::now(),
         }
     }
@@ -105,6 +100,5 @@ impl Driver {
         while let Some(ev) = self.engine.poll_event() {
             let _ = self.events.send(ev);
         }
-        self.media.flush();
     }
 }

@@ -125,14 +125,7 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
         media.advertised_ip(),
     ));
 
-    let driver = driver::Driver::new(
-        engine,
-        inbound_rx,
-        transports.clone(),
-        events_tx,
-        reload_rx,
-        media.clone(),
-    );
+    let driver = driver::Driver::new(engine, inbound_rx, transports.clone(), events_tx, reload_rx);
     tokio::select! {
         _ = driver.run() => {}
         _ = shutdown_signal() => tracing::info!("shutting down"),

@@ -76,9 +76,9 @@ impl<'a> HeaderLines<'a> {
         let start = self.pos;
         let line = buf.get(start..line_end).ok_or(ParseError::Truncated)?;
         let name_len = line.iter().take_while(|&&b| is_token_char(b)).count();
-        let ws = line
-            .get(name_len..)
-            .map_or(0, |t| t.iter().take_while(|&&b| b == b' ' || b == b'\t').count());
+        let ws = line.get(name_len..).map_or(0, |t| {
+            t.iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+        });
         let colon = name_len + ws;
         if line.get(colon) != Some(&b':') {
             return Err(if memchr::memchr(b':', line).is_some() {

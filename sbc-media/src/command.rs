@@ -25,9 +25,21 @@ pub(crate) struct NewStream {
     pub counters: Arc<Counters>,
 }
 
+/// A new identity for a parked pair (see `Worker::park`): its sockets stay bound and
+/// registered, so a reused stream costs no syscall at all.
+#[derive(Debug)]
+pub(crate) struct Reuse {
+    pub pair: PairIndex,
+    pub id: StreamId,
+    pub call: CallRef,
+    pub side: LegSide,
+    pub counters: Arc<Counters>,
+}
+
 #[derive(Debug)]
 pub(crate) enum Command {
     Add(Box<NewStream>),
+    Reuse(Box<Reuse>),
     SetRemote {
         id: StreamId,
         remote: RemoteMedia,
@@ -36,9 +48,11 @@ pub(crate) enum Command {
         a: StreamId,
         b: StreamId,
     },
-    /// Close these streams and return their ports to the pool.
+    /// End these streams: park their sockets for reuse (`park`: true) or close them and
+    /// return their ports to the pool.
     Release {
         ids: Vec<StreamId>,
+        park: bool,
     },
     /// Answered once every earlier command has been applied.
     Barrier(SyncSender<()>),

@@ -4,21 +4,27 @@
 //! range becomes a 503 at once), record the stream in a small registry, and queue a
 //! command for the worker that owns the call. All streams of one call go to the same
 //! worker (chosen from the `CallRef`) so a relayed pair never crosses threads.
+//!
+//! Released pairs are parked on their worker rather than closed (up to a cap), and
+//! reused by later calls on that worker after a quarantine: a call then costs no
+//! socket/bind/setsockopt/epoll_ctl/close syscalls at all (44 per call otherwise,
+//! more than all of its SIP messages). The quarantine keeps late packets of an old
+//! call from reaching the next one, as the pool's round-robin does for fresh pairs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Poll, Waker};
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
 
-use crate::command::{Command, NewStream};
-use crate::pool::PortPool;
+use crate::command::{Command, NewStream, Reuse};
+use crate::pool::{PairIndex, PortPool};
 use crate::settings::MediaSettings;
 use crate::stats::{Counters, MediaStats, TrafficStats};
 use crate::worker::{lock, Worker, WAKER_TOKEN};
@@ -26,16 +32,31 @@ use crate::worker::{lock, Worker, WAKER_TOKEN};
 /// How long `sync` waits for a worker before calling it stuck.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A parked pair is reused only after this long (unless the range is otherwise full).
+pub const REUSE_QUARANTINE: Duration = Duration::from_secs(2);
+
 struct WorkerHandle {
     commands: Sender<Command>,
     waker: Waker,
     counters: Arc<Counters>,
     defer_wakeups: bool,
+    /// Pairs parked on this worker, oldest first.
+    parked: Mutex<VecDeque<Parked>>,
+}
+
+/// A released pair whose sockets its worker kept.
+#[derive(Debug, Clone, Copy)]
+struct Parked {
+    pair: PairIndex,
+    endpoint: LocalEndpoint,
+    since: Instant,
 }
 
 struct StreamEntry {
     worker: usize,
     counters: Arc<Counters>,
+    pair: PairIndex,
+    endpoint: LocalEndpoint,
 }
 
 /// Control-plane view of the streams. Every command is sent while holding this lock,
@@ -54,6 +75,8 @@ pub struct MediaEngine {
     workers: Vec<WorkerHandle>,
     registry: Mutex<Registry>,
     next_stream: AtomicU64,
+    /// Most pairs one worker keeps parked (0: close on release).
+    park_cap: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -78,8 +101,13 @@ impl MediaEngine {
             workers: Vec::new(),
             registry: Mutex::new(Registry::default()),
             next_stream: AtomicU64::new(1),
+            park_cap: 0,
             threads: Mutex::new(Vec::new()),
         };
+        // At most half the range parked across all workers: idle sockets must never be
+        // why a call gets 503.
+        let workers = engine.settings.worker_count().max(1);
+        engine.park_cap = lock(&engine.pool).pair_count() / workers / 2;
         for index in 0..engine.settings.worker_count() {
             // On error, dropping `engine` shuts down the workers spawned so far.
             let (handle, thread) =
@@ -98,7 +126,10 @@ impl MediaEngine {
     /// Engine-wide totals for `/metrics`.
     pub fn stats(&self) -> MediaStats {
         let active_streams = guard(&self.registry).streams.len() as u64;
-        let ports_in_use = lock(&self.pool).pairs_in_use() as u64 * 2;
+        let parked: usize = self.workers.iter().map(|w| guard(&w.parked).len()).sum();
+        let ports_parked = parked as u64 * 2;
+        let ports_in_use =
+            (lock(&self.pool).pairs_in_use() as u64 * 2).saturating_sub(ports_parked);
         let mut traffic = TrafficStats::default();
         for w in &self.workers {
             traffic += w.counters.snapshot();
@@ -106,6 +137,7 @@ impl MediaEngine {
         MediaStats {
             active_streams,
             ports_in_use,
+            ports_parked,
             traffic,
         }
     }
@@ -171,26 +203,60 @@ impl MediaControl for MediaEngine {
     ) -> Result<(StreamId, LocalEndpoint), MediaError> {
         let worker = self.worker_for(call).ok_or_else(stopped)?;
         let handle = self.workers.get(worker).ok_or_else(stopped)?;
-        let bound = lock(&self.pool).allocate()?;
-        let (pair, endpoint) = (bound.pair, bound.endpoint);
         let id = StreamId(self.next_stream.fetch_add(1, Ordering::Relaxed));
         let counters = Arc::new(Counters::default());
         let mut reg = guard(&self.registry);
-        let new = NewStream {
-            id,
-            call,
-            side,
-            pair,
-            rtp: bound.rtp,
-            rtcp: bound.rtcp,
-            counters: Arc::clone(&counters),
+        let now = Instant::now();
+        let out_of_quarantine = |p: &Parked| now.duration_since(p.since) >= REUSE_QUARANTINE;
+        // A parked pair past quarantine, else a fresh one, else (range full) any parked.
+        let (pair, endpoint, cmd) = match take_parked(handle, out_of_quarantine) {
+            Some(p) => (
+                p.pair,
+                p.endpoint,
+                reuse_cmd(p.pair, id, call, side, &counters),
+            ),
+            None => match lock(&self.pool).allocate() {
+                Ok(bound) => {
+                    let (pair, endpoint) = (bound.pair, bound.endpoint);
+                    let new = NewStream {
+                        id,
+                        call,
+                        side,
+                        pair,
+                        rtp: bound.rtp,
+                        rtcp: bound.rtcp,
+                        counters: Arc::clone(&counters),
+                    };
+                    (pair, endpoint, Command::Add(Box::new(new)))
+                }
+                Err(MediaError::PortsExhausted) => match take_parked(handle, |_| true) {
+                    Some(p) => (
+                        p.pair,
+                        p.endpoint,
+                        reuse_cmd(p.pair, id, call, side, &counters),
+                    ),
+                    None => return Err(MediaError::PortsExhausted),
+                },
+                Err(e) => return Err(e),
+            },
         };
-        if let Err(e) = send(handle, Command::Add(Box::new(new))) {
-            // The command (and its sockets) came back dropped: the ports are closed.
-            lock(&self.pool).free(pair);
+        let reused = matches!(cmd, Command::Reuse(_));
+        if let Err(e) = send(handle, cmd) {
+            if !reused {
+                // The command (and its sockets) came back dropped: the ports are closed.
+                lock(&self.pool).free(pair);
+            }
             return Err(e);
         }
-        reg.streams.insert(id, StreamEntry { worker, counters });
+        reg.streams.insert(
+            id,
+            StreamEntry {
+                worker,
+                counters,
+                pair,
+                endpoint,
+            },
+        );
         reg.calls.entry(call).or_default().push(id);
         Ok((id, endpoint))
     }
@@ -223,13 +289,28 @@ impl MediaControl for MediaEngine {
         let Some(ids) = reg.calls.remove(&call) else {
             return;
         };
-        for id in &ids {
-            reg.streams.remove(id);
-        }
         let Some(handle) = self.worker_for(call).and_then(|w| self.workers.get(w)) else {
             return;
         };
-        if let Err(e) = send(handle, Command::Release { ids }) {
+        // Park while there is room on this worker; the parked queue is updated under
+        // the registry lock, before the command, so a later allocate can only reuse a
+        // pair whose Release the worker will have applied first (one FIFO queue).
+        let now = Instant::now();
+        let mut parked = guard(&handle.parked);
+        let park = parked.len() + ids.len() <= self.park_cap;
+        for id in &ids {
+            if let Some(e) = reg.streams.remove(id) {
+                if park {
+                    parked.push_back(Parked {
+                        pair: e.pair,
+                        endpoint: e.endpoint,
+                        since: now,
+                    });
+                }
+            }
+        }
+        drop(parked);
+        if let Err(e) = send(handle, Command::Release { ids, park }) {
             tracing::warn!(%call, error = %e, "media release not delivered");
         }
     }
@@ -269,6 +350,7 @@ fn spawn_worker(
         waker,
         counters,
         defer_wakeups,
+        parked: Mutex::new(VecDeque::new()),
     };
     Ok((handle, thread))
 }
@@ -290,6 +372,33 @@ fn wake(w: &WorkerHandle) {
         // The command is queued and will run on the next packet or wake-up.
         tracing::warn!(error = %e, "media worker wake-up failed");
     }
+}
+
+/// Takes the oldest parked pair if `ok` accepts it.
+fn take_parked(w: &WorkerHandle, ok: impl Fn(&Parked) -> bool) -> Option<Parked> {
+    let mut q = guard(&w.parked);
+    let first = q.front()?;
+    if ok(first) {
+        q.pop_front()
+    } else {
+        None
+    }
+}
+
+fn reuse_cmd(
+    pair: PairIndex,
+    id: StreamId,
+    call: CallRef,
+    side: LegSide,
+    counters: &Arc<Counters>,
+) -> Command {
+    Command::Reuse(Box::new(Reuse {
+        pair,
+        id,
+        call,
+        side,
+        counters: Arc::clone(counters),
+    }))
 }
 
 fn stopped() -> MediaError {

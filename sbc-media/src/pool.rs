@@ -13,7 +13,7 @@ use sbc_core::media::{LocalEndpoint, MediaError};
 use crate::socket::bind_media_socket;
 
 /// Index of an RTP/RTCP pair in the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct PairIndex(pub u32);
 
 /// A freshly bound pair, ready to hand to a worker.
@@ -59,6 +59,10 @@ impl PortPool {
     }
 
     /// Pairs currently handed out.
+    pub(crate) fn pair_count(&self) -> usize {
+        self.in_use.len()
+    }
+
     pub(crate) fn pairs_in_use(&self) -> usize {
         self.used
     }

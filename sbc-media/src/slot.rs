@@ -43,6 +43,15 @@ impl StreamSlot {
         rtp_reopened || rtcp_reopened
     }
 
+    /// Forgets everything learned for the previous stream on these sockets.
+    pub(crate) fn reset(&mut self) {
+        self.rtp_latch = Default::default();
+        self.rtcp_latch = Default::default();
+        self.rtcp_mux = false;
+        self.peer = None;
+        self.sinks.clear();
+    }
+
     pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {
         match leg {
             Leg::Rtp => &mut self.rtp_latch,

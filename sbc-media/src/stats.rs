@@ -101,7 +101,10 @@ impl AddAssign for TrafficStats {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MediaStats {
     pub active_streams: u64,
+    /// Ports bound by active streams.
     pub ports_in_use: u64,
+    /// Ports of ended streams kept bound for reuse by later calls.
+    pub ports_parked: u64,
     pub traffic: TrafficStats,
 }
 

@@ -13,9 +13,9 @@ use mio::{Events, Interest, Poll, Token};
 use sbc_core::ids::StreamId;
 use sbc_core::media::RemoteMedia;
 
-use crate::command::{Command, NewStream};
+use crate::command::{Command, NewStream, Reuse};
 use crate::packet::Leg;
-use crate::pool::PortPool;
+use crate::pool::{PairIndex, PortPool};
 use crate::sink::SlotIndex;
 use crate::slot::StreamSlot;
 use crate::stats::Counters;
@@ -58,6 +58,8 @@ pub(crate) struct Worker {
     pub(crate) slots: Vec<Option<StreamSlot>>,
     free_slots: Vec<SlotIndex>,
     by_id: HashMap<StreamId, SlotIndex>,
+    /// Released streams whose sockets stay bound and registered, ready for `Reuse`.
+    parked: HashMap<PairIndex, SlotIndex>,
     pub(crate) buf: Box<[u8]>,
     /// Sockets whose read budget ran out: revisited without waiting for a new edge.
     pub(crate) pending: Vec<Token>,
@@ -85,6 +87,7 @@ impl Worker {
             slots: Vec::new(),
             free_slots: Vec::new(),
             by_id: HashMap::new(),
+            parked: HashMap::new(),
             buf: vec![0u8; RECV_BUFFER_BYTES].into_boxed_slice(),
             pending: Vec::with_capacity(EVENTS_CAPACITY),
             ready: Vec::with_capacity(EVENTS_CAPACITY),
@@ -156,7 +159,16 @@ impl Worker {
             Command::Add(new) => self.add(*new),
             Command::SetRemote { id, remote } => self.set_remote(id, &remote),
             Command::Connect { a, b } => self.connect(a, b),
-            Command::Release { ids } => ids.into_iter().for_each(|id| self.release(id)),
+            Command::Reuse(r) => self.reuse(*r),
+            Command::Release { ids, park } => {
+                for id in ids {
+                    if park {
+                        self.park(id);
+                    } else {
+                        self.release(id);
+                    }
+                }
+            }
             Command::Barrier(done) => {
                 let _ = done.send(());
             }
@@ -262,6 +274,36 @@ impl Worker {
         }
     }
 
+    /// Ends a stream but keeps its sockets: detached, state reset, still registered (a
+    /// stray late packet is read and dropped as not connected).
+    fn park(&mut self, id: StreamId) {
+        let Some(idx) = self.by_id.remove(&id) else {
+            return;
+        };
+        self.unlink(idx);
+        if let Some(slot) = self.slot_mut(idx) {
+            slot.reset();
+            let pair = slot.pair;
+            self.parked.insert(pair, idx);
+        }
+    }
+
+    /// Gives a parked pair a new stream identity.
+    fn reuse(&mut self, r: Reuse) {
+        let Some(idx) = self.parked.remove(&r.pair) else {
+            tracing::error!(worker = self.index, stream = %r.id, "reuse of a pair that is not parked here");
+            return;
+        };
+        if let Some(slot) = self.slot_mut(idx) {
+            slot.reset();
+            slot.id = r.id;
+            slot.call = r.call;
+            slot.side = r.side;
+            slot.counters = r.counters;
+            self.by_id.insert(r.id, idx);
+        }
+    }
+
     fn release(&mut self, id: StreamId) {
         let Some(idx) = self.by_id.remove(&id) else {
             return;
@@ -286,6 +328,15 @@ impl Worker {
         let ids: Vec<StreamId> = self.by_id.keys().copied().collect();
         for id in ids {
             self.release(id);
+        }
+        // Parked slots have no stream id any more: give each a throwaway one to close it.
+        let parked: Vec<SlotIndex> = self.parked.drain().map(|(_, idx)| idx).collect();
+        for idx in parked {
+            if let Some(slot) = self.slot_mut(idx) {
+                let id = slot.id;
+                self.by_id.insert(id, idx);
+                self.release(id);
+            }
         }
     }
 }

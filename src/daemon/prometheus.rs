@@ -107,6 +107,12 @@ pub fn render(o: &Observed) -> String {
         "Media ports bound.",
         m.ports_in_use as f64,
     );
+    gauge(
+        &mut s,
+        "sbc_media_ports_parked",
+        "Media ports of ended calls kept bound for reuse.",
+        m.ports_parked as f64,
+    );
     counter(
         &mut s,
         "sbc_media_packets_received_total",

@@ -39,6 +39,13 @@ impl IpNet {
         if prefix_len > max_prefix(addr) {
             return None;
         }
+        // An IPv4-mapped network (::ffff:a.b.c.d/96+) is an IPv4 network: `contains`
+        // compares sources in canonical (IPv4) form, so keep the network that way too.
+        if let IpAddr::V6(v6) = addr {
+            if let (Some(v4), true) = (v6.to_ipv4_mapped(), prefix_len >= 96) {
+                return IpNet::new(IpAddr::V4(v4), prefix_len - 96);
+            }
+        }
         Some(IpNet {
             addr: mask(addr, prefix_len),
             prefix_len,
@@ -126,7 +133,8 @@ impl FromStr for IpNet {
             family: if addr.is_ipv4() { "IPv4" } else { "IPv6" },
             max: max_prefix(addr),
         })?;
-        if net.addr != addr {
+        // Host bits are judged in the family written (a mapped network becomes IPv4).
+        if mask(addr, len) != addr {
             return Err(IpNetError::HostBitsSet {
                 given: s.to_owned(),
                 suggested: net.to_string(),
@@ -144,6 +152,17 @@ impl fmt::Display for IpNet {
 
 #[cfg(test)]
 mod tests {
+
+    /// Found by the config fuzzer: a mapped network was kept as IPv6 and so matched no
+    /// source (sources are compared in canonical IPv4 form).
+    #[test]
+    fn ipv4_mapped_networks_match_ipv4_sources() {
+        let net: IpNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert_eq!(net.to_string(), "10.0.0.0/8");
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+    }
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {

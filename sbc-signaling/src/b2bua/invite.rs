@@ -484,9 +484,9 @@ impl B2bua {
         }
         self.dialogs.insert(a_tag.clone(), (id, LegSide::A));
         if !self.relay_to_caller(now, id, &msg, &a_tag) {
-            // The callee's SDP was unusable: hang up both sides cleanly.
-            self.send_ack_b(now, id, tx, None);
-            self.hang_up(now, id, LegSide::B, 500, EndCause::Refused, None);
+            // The callee's SDP was unusable: the caller (who got no 2xx) gets a final
+            // error; the callee's 2xx is ACKed and its dialog BYEd.
+            self.refuse_answer(now, id, tx);
             return;
         }
         if late_offer && has_sdp(&msg) {
@@ -500,6 +500,37 @@ impl B2bua {
             self.send_ack_b(now, id, tx, None);
         }
         self.events.push_back(CallEvent::Answered { call: id });
+    }
+
+    /// The callee answered with SDP the SBC cannot use: 502 to the caller, ACK + BYE to
+    /// the callee.
+    fn refuse_answer(&mut self, now: Instant, id: CallRef, tx: ClientTxId) {
+        let Some(call) = self.calls.get(&id) else {
+            return;
+        };
+        let (a_invite, a_tx, a_tag) = (
+            call.a_invite.clone(),
+            call.a_invite_tx,
+            call.a.local_tag.clone(),
+        );
+        let ua = self.user_agent();
+        let p = Payload {
+            user_agent: &ua,
+            ..Payload::default()
+        };
+        let reason = "Bad Gateway (unusable SDP from callee)";
+        if let Some(r) =
+            build::response(&mut self.buf, &a_invite, 502, reason, Some(&a_tag), None, p)
+        {
+            self.respond(now, a_tx, r);
+        }
+        let offer = self.calls.get_mut(&id).and_then(|c| c.pending_b_ack.take());
+        let answer = offer.and_then(|(_, m)| {
+            super::anchor::rejecting_answer(m.body(), self.settings.media_ip).ok()
+        });
+        self.send_ack_b(now, id, tx, answer.as_deref());
+        self.send_bye(now, id, LegSide::B, None);
+        self.end_call(now, id, 502, EndCause::Refused, None);
     }
 
     /// ACK the B leg's 2xx to its INVITE (initial: CSeq 1), optionally with the answer SDP.
@@ -664,9 +695,10 @@ impl B2bua {
             self.respond(now, a_tx, r);
         }
         if let Some(b_tx) = b_tx {
-            if let Some(ctx) = self.txl.cancel(now, b_tx) {
-                self.client_roles.insert(ctx, ClientRole::Own);
-            }
+            // No role for the CANCEL: its answer needs no routing, and the layer may
+            // never send it (no provisional before the INVITE's final), which would
+            // leave a role behind forever.
+            let _ = self.txl.cancel(now, b_tx);
         }
         self.end_call(now, id, status, cause, by);
     }

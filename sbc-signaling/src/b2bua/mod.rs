@@ -342,9 +342,21 @@ impl B2bua {
             extra,
             ..Payload::default()
         };
-        if let Some(resp) =
-            build::response(&mut self.buf, req, status, &reason, Some(&tag), None, p)
-        {
+        // Should the response not build (it always should: the parser refuses requests
+        // whose echoed headers are not text), answer a bare 500 from the raw request so
+        // the server transaction still ends.
+        let resp = build::response(&mut self.buf, req, status, &reason, Some(&tag), None, p)
+            .or_else(|| {
+                let raw = malformed::respond(
+                    req.as_bytes(),
+                    500,
+                    "Server Internal Error",
+                    &tag,
+                    &mut self.buf,
+                )?;
+                SipMessage::parse(raw).ok()
+            });
+        if let Some(resp) = resp {
             if status >= 300 {
                 self.metrics
                     .requests_rejected

@@ -178,6 +178,15 @@ impl SipMessage {
 
     /// Call-ID usable, CSeq well-formed and matching the request method.
     fn validate(&self) -> Result<(), ParseError> {
+        // Every response echoes From, To and all Vias byte-exact (RFC 3261 §8.2.6.2): if
+        // one is not text no response can be written, and a request nobody can answer
+        // would hold its server transaction open forever. Refuse it here instead.
+        for h in self.headers.iter() {
+            let echoed = matches!(h.kind, HeaderName::From | HeaderName::To | HeaderName::Via);
+            if echoed && self.text(h.value).is_none() {
+                return Err(ParseError::InvalidUtf8(h.kind));
+            }
+        }
         self.call_id()?;
         let cseq = self.cseq()?;
         if let Start::Request { method, .. } = self.start {

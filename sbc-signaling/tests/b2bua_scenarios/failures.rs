@@ -185,3 +185,43 @@ fn bad_cseq_is_400_with_reason() {
     );
     assert_eq!(sim.sbc.active_calls(), 0);
 }
+
+/// Found by the engine fuzzer: a callee 200 whose SDP the SBC cannot use must still end
+/// the caller's INVITE (502), and the callee's 2xx is ACKed and BYEd; nothing leaks.
+#[test]
+fn unusable_callee_sdp_is_502_and_the_callee_is_hung_up() {
+    let mut sim = Sim::new(SimConfig::new(23));
+    sim.uas.broken_sdp = true;
+    let now = sim.now;
+    sim.uac.invite(now, true);
+    let done = sim.run_until(Duration::from_secs(5), |s| {
+        s.uac.statuses(Method::Invite).iter().any(|c| *c >= 300)
+    });
+    assert!(done, "caller got no final:\n{}", sim.trace_tail(20));
+    assert!(sim.uac.statuses(Method::Invite).contains(&502));
+    assert!(!sim.uac.statuses(Method::Invite).contains(&200));
+    sim.run_for(Duration::from_secs(2));
+    assert!(sim.uas.got(Method::Ack) && sim.uas.got(Method::Bye));
+    assert_eq!(sim.cdrs()[0].cause, EndCause::Refused);
+    sim.run_for(Duration::from_secs(40));
+    assert_eq!(
+        sim.sbc.footprint(),
+        (0, 0, 0),
+        "no transaction, dialog or role left"
+    );
+}
+
+/// Found by the engine fuzzer: a request whose From is not UTF-8 cannot be answered
+/// (every response echoes From), so it is refused at parse time rather than leaving a
+/// server transaction open forever.
+#[test]
+fn request_with_non_utf8_from_leaves_nothing_behind() {
+    let mut raw = request("OPTIONS", PROBE, "", "1 OPTIONS").into_bytes();
+    let at = raw.windows(4).position(|w| w == b"tag=").expect("tag") + 4;
+    raw[at] = 0xff;
+    let mut sim = Sim::new(SimConfig::new(24));
+    sim.inject(addr(PROBE), &raw);
+    sim.run_for(Duration::from_secs(40));
+    assert_eq!(sim.sbc.footprint(), (0, 0, 0));
+    assert_eq!(sim.metrics.drops(SipDrop::UnanswerableRequest), 1);
+}

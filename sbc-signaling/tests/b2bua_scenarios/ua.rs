@@ -103,6 +103,8 @@ pub struct Ua {
     pub raw: Vec<Bytes>,
     pub timeouts: usize,
     pub ack_timeouts: usize,
+    /// Answer with an SDP the SBC cannot parse (a broken peer).
+    pub broken_sdp: bool,
     pub invite_at: Option<Instant>,
     /// The RTP port this UA offers/answers (change it to move the media).
     pub media_port: u16,
@@ -135,6 +137,7 @@ impl Ua {
             raw: Vec::new(),
             timeouts: 0,
             ack_timeouts: 0,
+            broken_sdp: false,
             invite_at: None,
             media_port: if name == "alice" { 4000 } else { 6000 },
             txl: TransactionLayer::with_seed(TimerConfig::default(), seed),

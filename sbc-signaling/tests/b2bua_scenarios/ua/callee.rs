@@ -86,7 +86,9 @@ impl Ua {
     pub(super) fn respond_step(&mut self, now: Instant, step: Step) {
         let Some(inc) = &self.incoming else { return };
         let (tx, req) = (inc.tx, inc.msg.clone());
-        let body = if step.sdp {
+        let body = if step.sdp && self.broken_sdp {
+            Some("v=0\r\n".to_owned())
+        } else if step.sdp {
             let dir = if req.body().is_empty() {
                 "sendrecv"
             } else {

@@ -327,7 +327,14 @@ impl B2bua {
                 method,
             },
         );
-        self.relayed.insert(tx, Relayed { req: msg, deferred });
+        self.relayed.insert(
+            tx,
+            Relayed {
+                call: id,
+                req: msg,
+                deferred,
+            },
+        );
         Some((ctx, cseq))
     }
 

@@ -715,6 +715,48 @@ impl B2bua {
     ) {
         // Every path that ends a call settles a held 2xx (normally done before BYE).
         self.settle_pending_ack(now, id);
+        // Requests relayed for this call and still unanswered get a final response: a
+        // server transaction without one has no timer and would live forever.
+        let orphaned: Vec<ServerTxId> = self
+            .relayed
+            .iter()
+            .filter(|(_, r)| r.call == id)
+            .map(|(tx, _)| *tx)
+            .collect();
+        // Their twins toward the other leg: an INVITE client transaction that got a
+        // provisional has no timer of its own (RFC 3261 §17.1.1.2; proxies use Timer C),
+        // so it is CANCELed; the layer ends it at the latest 64*T1 later.
+        let pending: Vec<(ClientTxId, bool)> = self
+            .client_roles
+            .iter()
+            .filter_map(|(ctx, role)| match role {
+                ClientRole::Relay { call, method, .. } if *call == id => {
+                    Some((*ctx, *method == Method::Invite))
+                }
+                _ => None,
+            })
+            .collect();
+        for (ctx, invite) in pending {
+            self.client_roles.remove(&ctx);
+            if invite {
+                let _ = self.txl.cancel(now, ctx);
+            }
+        }
+        for tx in orphaned {
+            if let Some(r) = self.relayed.remove(&tx) {
+                let status = if r.req.method() == Some(Method::Invite) {
+                    487
+                } else {
+                    481
+                };
+                let reason = if status == 487 {
+                    "Request Terminated"
+                } else {
+                    "Call/Transaction Does Not Exist"
+                };
+                self.reject(now, tx, &r.req, status, reason, &[]);
+            }
+        }
         let Some(call) = self.calls.remove(&id) else {
             return;
         };

@@ -501,6 +501,7 @@ impl B2bua {
 
 /// An in-dialog request relayed to the other leg, until its final response.
 struct Relayed {
+    call: CallRef,
     req: SipMessage,
     /// What its SDP offer changes on the media plane, applied only on a 2xx.
     deferred: anchor::RemoteUpdates,

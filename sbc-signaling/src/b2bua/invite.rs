@@ -505,6 +505,28 @@ impl B2bua {
     /// The callee answered with SDP the SBC cannot use: 502 to the caller, ACK + BYE to
     /// the callee.
     fn refuse_answer(&mut self, now: Instant, id: CallRef, tx: ClientTxId) {
+        let reason = "Bad Gateway (unusable SDP from callee)";
+        self.final_to_caller(now, id, 502, reason, None, &[]);
+        let offer = self.calls.get_mut(&id).and_then(|c| c.pending_b_ack.take());
+        let answer = offer.and_then(|(_, m)| {
+            super::anchor::rejecting_answer(m.body(), self.settings.media_ip).ok()
+        });
+        self.send_ack_b(now, id, tx, answer.as_deref());
+        self.send_bye(now, id, LegSide::B, None);
+        self.end_call(now, id, 502, EndCause::Refused, None);
+    }
+
+    /// A final response to the caller's INVITE (on the A leg's initial transaction),
+    /// carrying `e2e_from`'s end-to-end headers when it relays the callee's answer.
+    fn final_to_caller(
+        &mut self,
+        now: Instant,
+        id: CallRef,
+        status: u16,
+        reason: &str,
+        e2e_from: Option<&SipMessage>,
+        extra: &[(&str, &str)],
+    ) {
         let Some(call) = self.calls.get(&id) else {
             return;
         };
@@ -515,22 +537,22 @@ impl B2bua {
         );
         let ua = self.user_agent();
         let p = Payload {
+            e2e_from,
             user_agent: &ua,
+            extra,
             ..Payload::default()
         };
-        let reason = "Bad Gateway (unusable SDP from callee)";
-        if let Some(r) =
-            build::response(&mut self.buf, &a_invite, 502, reason, Some(&a_tag), None, p)
-        {
+        if let Some(r) = build::response(
+            &mut self.buf,
+            &a_invite,
+            status,
+            reason,
+            Some(&a_tag),
+            None,
+            p,
+        ) {
             self.respond(now, a_tx, r);
         }
-        let offer = self.calls.get_mut(&id).and_then(|c| c.pending_b_ack.take());
-        let answer = offer.and_then(|(_, m)| {
-            super::anchor::rejecting_answer(m.body(), self.settings.media_ip).ok()
-        });
-        self.send_ack_b(now, id, tx, answer.as_deref());
-        self.send_bye(now, id, LegSide::B, None);
-        self.end_call(now, id, 502, EndCause::Refused, None);
     }
 
     /// ACK the B leg's 2xx to its INVITE (initial: CSeq 1), optionally with the answer SDP.
@@ -548,15 +570,7 @@ impl B2bua {
         let status = msg.status().unwrap_or(500);
         let (mapped, reason) =
             response_map::map_final(status, msg.reason_phrase().unwrap_or_default());
-        let Some(call) = self.calls.get(&id) else {
-            return;
-        };
-        let (a_invite, a_tx, a_tag) = (
-            call.a_invite.clone(),
-            call.a_invite_tx,
-            call.a.local_tag.clone(),
-        );
-        let ua = self.user_agent();
+        // A redirect's targets are the callee's answer: they go to the caller.
         let contacts: Vec<String> = if (300..400).contains(&status) {
             msg.header_values(HeaderName::Contact)
                 .map(str::to_owned)
@@ -565,22 +579,7 @@ impl B2bua {
             Vec::new()
         };
         let extra: Vec<(&str, &str)> = contacts.iter().map(|c| ("Contact", c.as_str())).collect();
-        let p = Payload {
-            e2e_from: Some(&msg),
-            user_agent: &ua,
-            ..Payload::default()
-        };
-        if let Some(r) = build::response(
-            &mut self.buf,
-            &a_invite,
-            mapped,
-            &reason,
-            Some(&a_tag),
-            None,
-            Payload { extra: &extra, ..p },
-        ) {
-            self.respond(now, a_tx, r);
-        }
+        self.final_to_caller(now, id, mapped, &reason, Some(&msg), &extra);
         let cause = if status == 408 {
             EndCause::Timeout
         } else {
@@ -672,28 +671,8 @@ impl B2bua {
         if call.phase != CallPhase::Proceeding {
             return;
         }
-        let (a_invite, a_tx, a_tag, b_tx) = (
-            call.a_invite.clone(),
-            call.a_invite_tx,
-            call.a.local_tag.clone(),
-            call.b_invite_tx,
-        );
-        let ua = self.user_agent();
-        let p = Payload {
-            user_agent: &ua,
-            ..Payload::default()
-        };
-        if let Some(r) = build::response(
-            &mut self.buf,
-            &a_invite,
-            status,
-            reason,
-            Some(&a_tag),
-            None,
-            p,
-        ) {
-            self.respond(now, a_tx, r);
-        }
+        let b_tx = call.b_invite_tx;
+        self.final_to_caller(now, id, status, reason, None, &[]);
         if let Some(b_tx) = b_tx {
             // No role for the CANCEL: its answer needs no routing, and the layer may
             // never send it (no provisional before the INVITE's final), which would

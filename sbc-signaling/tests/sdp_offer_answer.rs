@@ -77,6 +77,7 @@ fn plan(address: IpAddr, endpoints: &[Option<LocalEndpoint>]) -> RewritePlan<'_>
         session_id: 7001,
         session_version: 1,
         endpoints,
+        security: &[],
     }
 }
 

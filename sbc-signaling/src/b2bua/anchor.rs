@@ -120,6 +120,7 @@ pub fn rejecting_answer(offer: &[u8], media_ip: IpAddr) -> Result<Vec<u8>, Ancho
         session_id: 1,
         session_version: 1,
         endpoints: &endpoints,
+        security: &[],
     };
     let mut out = Vec::with_capacity(offer.len());
     rewrite(&sdp, &plan, &mut out)?;
@@ -157,6 +158,7 @@ fn write_versioned(
         session_id: leg.sdp_session_id,
         session_version: leg.sdp_version,
         endpoints,
+        security: &[],
     };
     rewrite(sdp, &plan, out)?;
     if !leg.last_sdp.is_empty() && *out != leg.last_sdp {

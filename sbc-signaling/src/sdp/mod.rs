@@ -8,6 +8,8 @@
 //! - `parse`: [`Sdp`] (session level, [`Origin`]) and validation;
 //! - `media`: [`MediaDescription`], one per m=, and its media-plane view;
 //! - `rewrite`: [`rewrite`] with a [`RewritePlan`] per leg;
+//! - `crypto`: SDES `a=crypto` (RFC 4568): parse, choose, generate, and the per-m-line
+//!   [`SecurityRewrite`] that replaces or removes crypto lines and switches AVP/SAVP;
 //! - `error`: [`SdpError`], naming the line and what is wrong.
 //!
 //! Parsing borrows the body and allocates a few small vectors (lines, media,
@@ -24,6 +26,7 @@
 //! - session-level a=rtcp is not interpreted and is dropped on rewrite.
 //! - ICE attributes are dropped on rewrite; the SBC terminates the media path.
 
+pub mod crypto;
 mod error;
 mod fields;
 mod lines;
@@ -31,7 +34,8 @@ mod media;
 mod parse;
 mod rewrite;
 
+pub use crypto::{choose, crypto_lines, CryptoAttr, CryptoError, KeyParam, Suite, Unusable};
 pub use error::{LineProblem, SdpError};
 pub use media::MediaDescription;
 pub use parse::{Origin, Sdp, MAX_MEDIA};
-pub use rewrite::{rewrite, RewritePlan};
+pub use rewrite::{rewrite, RewritePlan, SecurityRewrite};

@@ -10,6 +10,13 @@
 //! only, and a session-level one would leak an address). Kept byte-exact: everything
 //! else — b= (relaying does not change the bandwidth), direction attributes, rtpmap,
 //! fmtp, a=rtcp-mux, unknown attributes, i=/u=/e=/p=/k=. Lines end in CRLF.
+//!
+//! SRTP (RFC 4568 SDES): with a [`SecurityRewrite`] for an m= line, its a=crypto lines
+//! are replaced by the SBC's own (written where the first original stood, else at the
+//! end of the section) or removed, and its proto may change (RTP/AVP <-> RTP/SAVP).
+//! Whenever the plan carries security overrides, session-level a=crypto is dropped:
+//! RFC 4568 §9.1 defines the attribute per media only, and forwarding one would hand
+//! the peer's keys to the other leg.
 
 use std::fmt;
 use std::io::Write as _;
@@ -17,8 +24,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use sbc_core::media::LocalEndpoint;
 
-use super::error::SdpError;
-use super::fields::is_ice_attribute;
+use super::error::{LineProblem, SdpError};
+use super::fields::{is_ice_attribute, is_token};
 use super::lines::Line;
 use super::media::MediaDescription;
 use super::parse::Sdp;
@@ -38,6 +45,29 @@ pub struct RewritePlan<'p> {
     /// port as-is (e.g. port 0 rejected streams stay 0). Addresses are hidden either
     /// way.
     pub endpoints: &'p [Option<LocalEndpoint>],
+    /// SRTP overrides: empty for none at all, else one entry per m= line, in order,
+    /// where None keeps that section's proto and a=crypto lines as written.
+    pub security: &'p [Option<SecurityRewrite<'p>>],
+}
+
+/// What to do with the SRTP side of one m= section.
+#[derive(Clone, Copy)]
+pub struct SecurityRewrite<'p> {
+    /// The m= proto to write instead of the original (e.g. `RTP/SAVP`), if any.
+    pub proto: Option<&'p str>,
+    /// The a=crypto values (what follows `a=crypto:`, e.g. a `CryptoAttr` displayed)
+    /// that replace the section's own; empty removes them all.
+    pub crypto: &'p [String],
+}
+
+/// The crypto values hold keys: show only how many there are.
+impl fmt::Debug for SecurityRewrite<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityRewrite")
+            .field("proto", &self.proto)
+            .field("crypto_lines", &self.crypto.len())
+            .finish()
+    }
 }
 
 /// Writes the rewritten SDP into `out` (cleared first). Fails, writing nothing useful,
@@ -51,9 +81,22 @@ pub fn rewrite(sdp: &Sdp<'_>, plan: &RewritePlan<'_>, out: &mut Vec<u8>) -> Resu
     for line in sdp.lines.get(..sdp.session_end).unwrap_or_default() {
         write_session_line(out, sdp, plan, line);
     }
-    for (media, endpoint) in sdp.media().iter().zip(plan.endpoints) {
+    for (i, (media, endpoint)) in sdp.media().iter().zip(plan.endpoints).enumerate() {
+        let security = plan.security.get(i).copied().flatten();
+        let mut crypto_written = false;
         for line in sdp.lines.get(media.lines.clone()).unwrap_or_default() {
-            write_media_line(out, media, *endpoint, plan, line);
+            match security {
+                Some(security) if line.kind == b'a' && attribute_name(line) == "crypto" => {
+                    if !crypto_written {
+                        write_crypto(out, security.crypto);
+                        crypto_written = true;
+                    }
+                }
+                _ => write_media_line(out, media, *endpoint, security, plan, line),
+            }
+        }
+        if let Some(security) = security.filter(|_| !crypto_written) {
+            write_crypto(out, security.crypto);
         }
     }
     Ok(())
@@ -75,6 +118,34 @@ fn check_plan(sdp: &Sdp<'_>, plan: &RewritePlan<'_>) -> Result<(), SdpError> {
             return Err(SdpError::AnchorWithoutConnection { line: media.line() });
         }
     }
+    check_security(sdp, plan)
+}
+
+/// The overrides must fit the SDP (one per m= line) and must not smuggle line breaks
+/// or control bytes into the output.
+fn check_security(sdp: &Sdp<'_>, plan: &RewritePlan<'_>) -> Result<(), SdpError> {
+    if plan.security.is_empty() {
+        return Ok(());
+    }
+    if plan.security.len() != sdp.media().len() {
+        return Err(SdpError::EndpointCount {
+            plan: plan.security.len(),
+            media: sdp.media().len(),
+        });
+    }
+    for (media, security) in sdp.media().iter().zip(plan.security) {
+        let Some(security) = security else { continue };
+        if let Some(proto) = security.proto {
+            if !proto.split('/').all(is_token) {
+                return Err(SdpError::at(media.line(), LineProblem::BadProto));
+            }
+        }
+        let visible =
+            |v: &String| !v.is_empty() && v.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+        if !security.crypto.iter().all(visible) {
+            return Err(SdpError::at(media.line(), LineProblem::ForbiddenByte));
+        }
+    }
     Ok(())
 }
 
@@ -94,6 +165,7 @@ fn write_session_line(out: &mut Vec<u8>, sdp: &Sdp<'_>, plan: &RewritePlan<'_>, 
         b'c' => write_connection(out, plan.address, sdp.session_connection),
         b'a' => match attribute_name(line) {
             name if is_ice_attribute(name) || name == "rtcp" => {}
+            "crypto" if !plan.security.is_empty() => {}
             _ => copy(out, line),
         },
         _ => copy(out, line),
@@ -104,16 +176,26 @@ fn write_media_line(
     out: &mut Vec<u8>,
     media: &MediaDescription<'_>,
     endpoint: Option<LocalEndpoint>,
+    security: Option<SecurityRewrite<'_>>,
     plan: &RewritePlan<'_>,
     line: &Line<'_>,
 ) {
     match line.kind {
         b'm' => {
             let port = endpoint.map_or(media.port, |e| e.rtp.port());
-            put(
-                out,
-                format_args!("m={} {}{}\r\n", media.kind, port, media.after_port),
-            );
+            let new_proto = security.and_then(|s| s.proto);
+            match new_proto
+                .and_then(|proto| split_at_proto(media.after_port, media.proto).map(|p| (proto, p)))
+            {
+                Some((proto, (before, after))) => put(
+                    out,
+                    format_args!("m={} {}{}{}{}\r\n", media.kind, port, before, proto, after),
+                ),
+                None => put(
+                    out,
+                    format_args!("m={} {}{}\r\n", media.kind, port, media.after_port),
+                ),
+            }
         }
         b'c' => write_connection(out, plan.address, media.own_connection),
         b'a' => match attribute_name(line) {
@@ -123,6 +205,26 @@ fn write_media_line(
         },
         _ => copy(out, line),
     }
+}
+
+/// The SBC's a=crypto lines for one section.
+fn write_crypto(out: &mut Vec<u8>, crypto: &[String]) {
+    for value in crypto {
+        put(out, format_args!("a=crypto:{value}\r\n"));
+    }
+}
+
+/// Splits the m= text after the port (`[/count] proto fmt…`) around the proto, so the
+/// blanks and formats are kept byte-exact when only the proto changes.
+fn split_at_proto<'a>(after_port: &'a str, proto: &str) -> Option<(&'a str, &'a str)> {
+    let count_len = match after_port.strip_prefix('/') {
+        Some(rest) => 1 + rest.bytes().take_while(u8::is_ascii_digit).count(),
+        None => 0,
+    };
+    let rest = after_port.get(count_len..)?;
+    let start = count_len + rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    let after = after_port.get(start..)?.strip_prefix(proto)?;
+    Some((after_port.get(..start)?, after))
 }
 
 /// `c=` with the SBC address, or the unspecified address if the original was a hold.
@@ -211,6 +313,7 @@ mod tests {
             session_id: 42,
             session_version: 3,
             endpoints,
+            security: &[],
         }
     }
 
@@ -247,6 +350,20 @@ mod tests {
             Err(SdpError::AnchorWithoutConnection { line: 5 })
         );
         assert!(rewrite(&sdp, &plan(&[None]), &mut out).is_ok());
+    }
+
+    #[test]
+    fn proto_split_keeps_the_rest() {
+        assert_eq!(
+            split_at_proto(" RTP/AVP 0 8", "RTP/AVP"),
+            Some((" ", " 0 8"))
+        );
+        assert_eq!(
+            split_at_proto("/2\t RTP/AVPF 0", "RTP/AVPF"),
+            Some(("/2\t ", " 0"))
+        );
+        assert_eq!(split_at_proto("/2 2 0", "2"), Some(("/2 ", " 0")));
+        assert_eq!(split_at_proto(" X 0", "RTP/AVP"), None);
     }
 
     #[test]

@@ -92,3 +92,84 @@ fn check_config_names_file_line_and_key_of_an_unknown_key() {
     assert!(col.parse::<u32>().is_ok(), "no column in {hit:?}");
     assert!(rest.contains("no_such_key"), "key not named in {hit:?}");
 }
+
+/// An INVITE (no SDP: a late offer, so no media is involved) from `from` to the SBC.
+fn invite(from: &std::net::UdpSocket, sbc: SocketAddr, n: u32) {
+    let me = from
+        .local_addr()
+        .unwrap_or_else(|e| panic!("local addr: {e}"));
+    let msg = format!(
+        "INVITE sip:bob@{sbc} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKreload{n}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@{me}>;tag=a{n}\r\nTo: <sip:bob@{sbc}>\r\n\
+         Call-ID: reload-{n}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@{me}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    from.send_to(msg.as_bytes(), sbc)
+        .unwrap_or_else(|e| panic!("send INVITE: {e}"));
+}
+
+/// True if an INVITE reaches `trunk` within `wait`.
+fn got_invite(trunk: &std::net::UdpSocket, wait: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + wait;
+    let mut buf = [0u8; 4096];
+    while std::time::Instant::now() < deadline {
+        if let Ok((n, _)) = trunk.recv_from(&mut buf) {
+            if buf[..n].starts_with(b"INVITE ") {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn sighup_reloads_routes_and_keeps_the_old_config_when_the_new_one_is_bad() {
+    use std::net::UdpSocket;
+    use std::time::Duration;
+    let bind = || {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        s.set_read_timeout(Some(Duration::from_millis(200))).ok();
+        s
+    };
+    let (first, second, caller) = (bind(), bind(), bind());
+    let first_addr = first.local_addr().expect("addr").to_string();
+    let second_addr = second.local_addr().expect("addr").to_string();
+    let config = SbcConfig::new(first.local_addr().expect("addr"));
+    let sbc = SbcProcess::start_with(|dir| config.to_toml(dir));
+    invite(&caller, sbc.sip_udp(), 1);
+    assert!(
+        got_invite(&first, Duration::from_secs(5)),
+        "routed to the first trunk"
+    );
+
+    // The trunk moves: rewrite the file and SIGHUP. New calls go to the new address.
+    let path = sbc.dir().join("sbc.toml");
+    let text = std::fs::read_to_string(&path).expect("read config");
+    std::fs::write(&path, text.replace(&first_addr, &second_addr)).expect("write config");
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    unsafe { libc::kill(sbc.pid() as i32, libc::SIGHUP) };
+    let mut moved = false;
+    for n in 2..30 {
+        invite(&caller, sbc.sip_udp(), n);
+        if got_invite(&second, Duration::from_millis(300)) {
+            moved = true;
+            break;
+        }
+    }
+    assert!(moved, "after SIGHUP new calls go to the new trunk address");
+
+    // A broken file on reload is refused; the running config stays.
+    std::fs::write(&path, "this is = not [valid toml").expect("write config");
+    unsafe { libc::kill(sbc.pid() as i32, libc::SIGHUP) };
+    std::thread::sleep(Duration::from_millis(300));
+    while got_invite(&second, Duration::from_millis(100)) {} // drain retransmissions
+    invite(&caller, sbc.sip_udp(), 100);
+    assert!(
+        got_invite(&second, Duration::from_secs(5)),
+        "still routed after a bad reload"
+    );
+    assert!(
+        sbc.stderr().contains("reload refused"),
+        "the refusal is logged"
+    );
+}

@@ -16,10 +16,12 @@ mod latch;
 mod packet;
 mod pool;
 mod relay;
+pub mod rtp;
 mod settings;
 mod sink;
 mod slot;
 mod socket;
+pub mod srtp;
 mod stats;
 mod worker;
 

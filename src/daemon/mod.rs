@@ -3,6 +3,7 @@
 
 mod cdr;
 mod driver;
+mod limits;
 mod metrics_http;
 mod prometheus;
 
@@ -56,6 +57,7 @@ fn kind(t: Transport) -> TransportKind {
 }
 
 async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
+    limits::apply(&config);
     let media_cfg = &config.media;
     let media = Arc::new(
         MediaEngine::start(MediaSettings {

@@ -61,6 +61,7 @@ fuzz_target!(|data: &[u8]| {
             session_id: 1,
             session_version: 2,
             endpoints: &endpoints,
+            security: &[],
         };
         rewrite(&sdp, &plan, &mut out).expect("a plan that fits the SDP rewrites");
         let again = Sdp::parse(&out).expect("rewritten SDP parses again");

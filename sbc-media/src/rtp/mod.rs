@@ -9,7 +9,7 @@
 //!
 //! File map: `header` + `extension` + `writer` (RTP), `rtcp` (compound walker) +
 //! `rtcp_report` (SR/RR) + `rtcp_sdes` + `rtcp_other` (BYE/APP/feedback), `demux`,
-//! `stats` + `arrival` (receive statistics), `dtmf`, `error`, `types`.
+//! `stats` + `stats_tests` + `arrival` (receive statistics), `dtmf`, `error`, `types`.
 
 mod arrival;
 mod demux;

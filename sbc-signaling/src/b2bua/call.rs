@@ -91,6 +91,9 @@ pub struct PendingReinvite {
     pub cseq: u32,
     /// Offerless only: the 2xx (with the offer) was relayed; its ACK brings the answer.
     pub answered: bool,
+    /// Timer C for the relayed INVITE (RFC 3261 §16.6 step 11 applied to a re-INVITE):
+    /// an INVITE client transaction that got a provisional has no timer of its own.
+    pub deadline: Instant,
 }
 
 #[derive(Debug)]

@@ -242,6 +242,7 @@ impl B2bua {
         }
         let offerless = !has_sdp(&msg);
         if let Some((ctx, cseq)) = self.relay_request(now, tx, id, side, msg, "") {
+            let deadline = now + self.settings.config.sip.timer_c;
             if let Some(call) = self.calls.get_mut(&id) {
                 call.reinvite = Some(PendingReinvite {
                     from: side,
@@ -249,8 +250,10 @@ impl B2bua {
                     client_tx: ctx,
                     cseq,
                     answered: false,
+                    deadline,
                 });
             }
+            self.call_timers.insert((deadline, id));
         }
     }
 
@@ -353,6 +356,9 @@ impl B2bua {
         if status == 100 {
             return;
         }
+        if method == Method::Invite && (101..200).contains(&status) {
+            self.restart_reinvite_timer(now, id);
+        }
         let Some(req) = self.relayed.get(&server_tx).map(|r| r.req.clone()) else {
             return;
         };
@@ -433,6 +439,28 @@ impl B2bua {
         self.sdp_buf = body;
         if let Some(r) = resp {
             self.respond(now, server_tx, r);
+        }
+    }
+
+    /// Each provisional to a relayed re-INVITE restarts its Timer C (§16.7 step 2).
+    fn restart_reinvite_timer(&mut self, now: Instant, id: CallRef) {
+        let deadline = now + self.settings.config.sip.timer_c;
+        if let Some(p) = self.calls.get_mut(&id).and_then(|c| c.reinvite.as_mut()) {
+            p.deadline = deadline;
+            self.call_timers.insert((deadline, id));
+        }
+    }
+
+    /// A relayed re-INVITE's Timer C fired: CANCEL it toward the other leg. Its final
+    /// (487, or a 2xx that crossed the CANCEL) is relayed as usual; if none comes, the
+    /// transaction layer ends it 64*T1 later and the sender gets 408.
+    pub(super) fn fire_reinvite_timer(&mut self, now: Instant, id: CallRef, at: Instant) {
+        let pending = self.calls.get(&id).and_then(|c| c.reinvite);
+        if let Some(p) = pending.filter(|p| p.deadline == at && !p.answered) {
+            self.metrics
+                .transaction_timeouts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = self.txl.cancel(now, p.client_tx);
         }
     }
 

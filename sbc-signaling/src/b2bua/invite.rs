@@ -615,6 +615,7 @@ impl B2bua {
         if guard {
             self.give_up_late_offer(now, id);
         }
+        self.fire_reinvite_timer(now, id, at);
         self.fire_timer_c(now, id, at);
     }
 

@@ -61,3 +61,52 @@ fn ringing_forever_hits_timer_c() {
     sim.run_for(T1 * 64 + Duration::from_secs(5));
     assert_eq!(sim.sbc.footprint(), (0, 0, 0));
 }
+
+/// A relayed re-INVITE that the far side only rings (180, then nothing) would leave an
+/// INVITE client transaction with no timer at all (§17.1.1.2). Timer C covers it too:
+/// the SBC CANCELs it, the callee answers 487, the caller gets 487 — and the call itself
+/// stays up.
+#[test]
+fn ringing_reinvite_is_cancelled_by_timer_c_and_the_call_survives() {
+    let mut cfg = SimConfig::new(41);
+    cfg.timer_c_secs = 5;
+    let mut sim = Sim::new(cfg);
+    let now = sim.now;
+    sim.uac.invite(now, true);
+    assert!(sim.run_until(Duration::from_secs(3), |s| s.uas.got(Method::Ack)));
+
+    sim.uas.on_reinvite = crate::ua::ReinviteAnswer::Ring;
+    let now = sim.now;
+    let sent = now;
+    assert!(sim.uac.reinvite(now, Some("sendonly")));
+    let cancelled = sim.run_until(Duration::from_secs(10), |s| s.uas.got(Method::Cancel));
+    assert!(
+        cancelled,
+        "no CANCEL toward the ringing callee:\n{}",
+        sim.trace_tail(30)
+    );
+    let final_487 = sim.run_until(Duration::from_secs(3), |s| {
+        s.uac
+            .statuses(Method::Invite)
+            .iter()
+            .filter(|c| **c == 487)
+            .count()
+            == 1
+    });
+    assert!(
+        final_487,
+        "caller's re-INVITE not ended 487:\n{}",
+        sim.trace_tail(30)
+    );
+    assert!(
+        sim.now - sent >= Duration::from_secs(5),
+        "Timer C fired early"
+    );
+
+    let now = sim.now;
+    assert!(sim.uac.bye(now), "the call is still up");
+    assert!(sim.run_until(Duration::from_secs(3), |s| s.uas.got(Method::Bye)));
+    assert_eq!(sim.cdrs()[0].cause, EndCause::NormalClearing);
+    sim.run_for(T1 * 64 + Duration::from_secs(5));
+    assert_eq!(sim.sbc.footprint(), (0, 0, 0));
+}

@@ -70,6 +70,8 @@ impl Script {
 pub enum ReinviteAnswer {
     Accept,
     Reject491,
+    /// 180, then nothing: only a CANCEL ends it (with 487).
+    Ring,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +107,8 @@ pub struct Ua {
     pub ack_timeouts: usize,
     /// Answer with an SDP the SBC cannot parse (a broken peer).
     pub broken_sdp: bool,
+    /// A re-INVITE left ringing (`ReinviteAnswer::Ring`), for CANCEL to end.
+    pub ringing_reinvite: Option<(ServerTxId, SipMessage)>,
     pub invite_at: Option<Instant>,
     /// The RTP port this UA offers/answers (change it to move the media).
     pub media_port: u16,
@@ -138,6 +142,7 @@ impl Ua {
             timeouts: 0,
             ack_timeouts: 0,
             broken_sdp: false,
+            ringing_reinvite: None,
             invite_at: None,
             media_port: if name == "alice" { 4000 } else { 6000 },
             txl: TransactionLayer::with_seed(TimerConfig::default(), seed),

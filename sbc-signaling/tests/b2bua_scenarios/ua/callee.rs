@@ -50,6 +50,10 @@ impl Ua {
         if self.reinvite_pending.is_some() || self.on_reinvite == ReinviteAnswer::Reject491 {
             return self.reply(now, tx, msg, 491, None, None);
         }
+        if self.on_reinvite == ReinviteAnswer::Ring {
+            self.ringing_reinvite = Some((tx, msg.clone()));
+            return self.reply(now, tx, msg, 180, None, None);
+        }
         if let Some(c) = msg.contact().and_then(Result::ok) {
             let target = c.uri.to_owned();
             if let Some(d) = self.dialogs.get_mut(idx) {
@@ -128,6 +132,12 @@ impl Ua {
     }
 
     pub(super) fn on_cancel(&mut self, now: Instant, invite_tx: Option<ServerTxId>) {
+        if let Some((tx, req)) = self.ringing_reinvite.take() {
+            if Some(tx) == invite_tx {
+                return self.reply(now, tx, &req, 487, None, None);
+            }
+            self.ringing_reinvite = Some((tx, req));
+        }
         let Some(inc) = &self.incoming else { return };
         if Some(inc.tx) != invite_tx || inc.final_sent {
             return;

@@ -2,17 +2,20 @@
 //!
 //! v0 relays plain RTP/RTCP: port pairs from a range, relay workers (one thread and one
 //! `mio::Poll` each), symmetric latching, RFC 5761 rtcp-mux, per-stream and engine
-//! counters. The layout leaves room for what comes next without a rewrite: SRTP is a
-//! transform between `classify` and the sink loop in `relay.rs`, batching replaces the
-//! single buffer in `drain`, taps/recorders/mixers are further `Sink` kinds.
+//! counters. The relay reads and sends in `recvmmsg`/`sendmmsg` batches. The layout
+//! leaves room for what comes next without a rewrite: SRTP is a transform between
+//! `classify` and the sink plan in `relay.rs`, taps/recorders/mixers are further
+//! `Sink` kinds.
 //!
 //! Module map: `engine` (the public face), `pool` + `socket` (ports), `command`
 //! (control queue), `worker` (thread, tables, commands), `relay` (packet path),
-//! `slot`, `latch`, `sink`, `packet` (per-stream pieces), `stats` (counters).
+//! `mmsg` (batched syscalls), `slot`, `latch`, `sink`, `packet` (per-stream pieces),
+//! `stats` (counters).
 
 mod command;
 mod engine;
 mod latch;
+mod mmsg;
 mod packet;
 mod pool;
 mod relay;
@@ -24,6 +27,15 @@ mod socket;
 pub mod srtp;
 mod stats;
 mod worker;
+
+/// Hooks for the crate's own integration tests; not a public API.
+#[doc(hidden)]
+pub mod testing {
+    /// True on a media relay worker thread (the allocation test counts only those).
+    pub fn in_media_worker() -> bool {
+        crate::worker::in_media_worker()
+    }
+}
 
 pub use engine::MediaEngine;
 pub use settings::MediaSettings;

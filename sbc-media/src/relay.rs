@@ -1,73 +1,159 @@
-//! The packet path: drain a readable socket, check, latch, send to every sink.
+//! The packet path: drain a readable socket in batches, check, latch, send to every sink.
 //!
-//! No allocation, lock or log per packet: one preallocated receive buffer per worker,
-//! flat slot table indexed by the mio token, compiled sink lists, single-writer
-//! counters. A `debug!` fires only when a latch is set (once per stream and SDP).
+//! One `recvmmsg` reads up to `BATCH` datagrams of one socket into the worker's
+//! preallocated slots; each is classified, latched and planned per sink exactly as a
+//! single packet would be; then every egress socket of the batch gets ONE `sendmmsg`
+//! straight from the receive slots (no copy). No allocation, lock or log per packet or
+//! per batch: the buffers are built once per worker (`RelayIo::new`), the slot table
+//! is indexed by the mio token, sink lists are compiled, counters are single-writer and
+//! bumped once per batch. A `debug!` fires only when a latch is set (once per stream
+//! and SDP).
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use mio::Token;
 
 use crate::latch::Observation;
+use crate::mmsg::{Datagram, RecvBatch, SendBatch, Sent, BATCH};
 use crate::packet::{classify, Leg};
+use crate::sink::{SlotIndex, MAX_SINKS};
 use crate::slot::StreamSlot;
 use crate::stats::{Counters, DropReason};
 use crate::worker::{decode_token, Worker};
 
 /// Datagrams read from one socket before moving on, so one flooded stream cannot
-/// starve the others on the worker (the socket is revisited in the same loop turn).
-const READ_BUDGET: usize = 64;
+/// starve the others on the worker (the socket is revisited in the next loop turn).
+/// One full batch: a busy socket costs one `recvmmsg` per turn.
+const READ_BUDGET: usize = BATCH;
+/// Every packet of a batch to every sink: the plan can never overflow.
+const SEND_CAPACITY: usize = BATCH * MAX_SINKS;
+
+/// One planned send: receive slot `slot` leaves through socket `fd` towards `dest`.
+#[derive(Debug, Clone, Copy)]
+struct Outgoing {
+    /// Grouping key only; the socket is borrowed from `target` at send time.
+    fd: RawFd,
+    /// Position in the plan: sorting by `(fd, seq)` groups per socket, keeps order.
+    seq: u16,
+    slot: u16,
+    /// The stream that owns `fd` (its counters get the tx).
+    target: SlotIndex,
+    dest: SocketAddr,
+}
+
+/// A worker's batch buffers: receive slots, send headers and the send plan, all
+/// allocated once when the worker thread starts (they hold raw pointers, so they are
+/// built on the thread that uses them).
+pub(crate) struct RelayIo {
+    rx: RecvBatch,
+    tx: SendBatch,
+    plan: Vec<Outgoing>,
+}
+
+impl RelayIo {
+    pub(crate) fn new() -> Self {
+        RelayIo {
+            rx: RecvBatch::new(),
+            tx: SendBatch::new(SEND_CAPACITY),
+            plan: Vec::with_capacity(SEND_CAPACITY),
+        }
+    }
+}
 
 impl Worker {
     /// Reads `token`'s socket until it would block or the budget runs out.
     /// Returns true if the budget ran out (more datagrams may be queued).
-    pub(crate) fn drain(&mut self, token: Token) -> bool {
+    pub(crate) fn drain(&mut self, token: Token, io: &mut RelayIo) -> bool {
         let Some((idx, leg)) = decode_token(token) else {
             return false;
         };
-        for _ in 0..READ_BUDGET {
+        let mut budget = READ_BUDGET;
+        while budget > 0 {
             let Some(slot) = self.slots.get(idx.get()).and_then(Option::as_ref) else {
                 return false;
             };
-            let sock = match leg {
-                Leg::Rtp => &slot.rtp,
-                Leg::Rtcp => &slot.rtcp,
+            let fd = match leg {
+                Leg::Rtp => slot.rtp.as_fd(),
+                Leg::Rtcp => slot.rtcp.as_fd(),
             };
-            match sock.recv_from(&mut self.buf) {
-                Ok((len, src)) => {
-                    let pkt = self.buf.get(..len).unwrap_or(&[]);
-                    relay_packet(&mut self.slots, &self.counters, idx.get(), leg, pkt, src);
-                }
+            let asked = budget.min(BATCH);
+            let n = match io.rx.recv(fd, asked) {
+                Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    slot.counters.on_drop(DropReason::RecvFailed);
-                    self.counters.on_drop(DropReason::RecvFailed);
+                // Every failed attempt spends budget: an error that repeats cannot spin.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    budget -= 1;
+                    continue;
                 }
-            }
+                Err(_) => {
+                    count_drop(slot, &self.counters, DropReason::RecvFailed);
+                    budget -= 1;
+                    continue;
+                }
+            };
+            budget = budget.saturating_sub(n);
+            relay_batch(&mut self.slots, &self.counters, idx.get(), leg, io);
+            // Even after a short batch, read again until EAGAIN: mio's edge-triggered
+            // contract. Whether a datagram queued behind a read fires a new edge is a
+            // kernel detail (recent Linux wakes only when the queue was empty), and a
+            // missed edge would strand the stream until its next packet.
         }
         true
     }
 }
 
-/// Handles one received datagram of stream `idx`.
-fn relay_packet(
+/// Handles the datagrams of one `recvmmsg` on stream `idx`: plan, then send.
+fn relay_batch(
     slots: &mut [Option<StreamSlot>],
     worker: &Counters,
     idx: usize,
     leg: Leg,
-    pkt: &[u8],
-    src: SocketAddr,
+    io: &mut RelayIo,
+) {
+    let RelayIo { rx, tx, plan } = io;
+    plan.clear();
+    let (mut packets, mut bytes) = (0, 0);
+    for i in 0..BATCH {
+        let Some(d) = rx.get(i) else {
+            break;
+        };
+        packets += 1;
+        bytes += d.wire_len;
+        plan_packet(slots, worker, idx, leg, i, &d, plan);
+    }
+    if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
+        slot.counters.on_rx_batch(packets, bytes);
+    }
+    worker.on_rx_batch(packets, bytes);
+    send_plan(slots, worker, idx, rx, tx, plan);
+}
+
+/// Checks, latches and plans one received datagram (slot `i` of the batch).
+fn plan_packet(
+    slots: &mut [Option<StreamSlot>],
+    worker: &Counters,
+    idx: usize,
+    leg: Leg,
+    i: usize,
+    d: &Datagram<'_>,
+    plan: &mut Vec<Outgoing>,
 ) {
     let Some(slot) = slots.get_mut(idx).and_then(Option::as_mut) else {
         return;
     };
-    slot.counters.on_rx(pkt.len());
-    worker.on_rx(pkt.len());
-    let kind = match classify(pkt, leg) {
+    // A cut packet is corrupt: relaying it, or latching on it, would be wrong.
+    if d.truncated {
+        return count_drop(slot, worker, DropReason::Oversize);
+    }
+    let kind = match classify(d.data, leg) {
         Ok(kind) => kind,
         Err(reason) => return count_drop(slot, worker, reason),
+    };
+    // UDP over IPv4/IPv6 always has a source; anything else is a receive fault.
+    let Some(src) = d.src else {
+        return count_drop(slot, worker, DropReason::RecvFailed);
     };
     // Only a valid packet may latch: garbage must not redirect the return path.
     match slot.latch_mut(leg).observe(src) {
@@ -101,14 +187,74 @@ fn relay_packet(
             count_drop(slot, worker, DropReason::NoDestination);
             continue;
         };
-        match sock.send_to(pkt, dest) {
-            Ok(sent) => {
-                target.counters.on_tx(sent);
-                worker.on_tx(sent);
-            }
-            Err(_) => count_drop(slot, worker, DropReason::SendFailed),
+        let (Ok(seq), Ok(rx_slot)) = (u16::try_from(plan.len()), u16::try_from(i)) else {
+            count_drop(slot, worker, DropReason::SendFailed);
+            continue;
+        };
+        // Never grows: capacity is every packet of a batch times every sink.
+        if plan.len() >= plan.capacity() {
+            count_drop(slot, worker, DropReason::SendFailed);
+            continue;
         }
+        plan.push(Outgoing {
+            fd: sock.as_raw_fd(),
+            seq,
+            slot: rx_slot,
+            target: sink.target,
+            dest,
+        });
     }
+}
+
+/// Sends the plan: one `sendmmsg` per egress socket, in arrival order per socket.
+fn send_plan(
+    slots: &[Option<StreamSlot>],
+    worker: &Counters,
+    idx: usize,
+    rx: &RecvBatch,
+    tx: &mut SendBatch,
+    plan: &mut [Outgoing],
+) {
+    // Usually one socket (already sorted, O(n)); insertion/pdq sort never allocates.
+    plan.sort_unstable_by_key(|o| (o.fd, o.seq));
+    let ingress = slots.get(idx).and_then(Option::as_ref);
+    let mut rest: &[Outgoing] = plan;
+    while let Some(first) = rest.first() {
+        let run_len = rest
+            .iter()
+            .position(|o| o.fd != first.fd)
+            .unwrap_or(rest.len());
+        let Some((run, tail)) = rest.split_at_checked(run_len) else {
+            break;
+        };
+        let target = slots.get(first.target.get()).and_then(Option::as_ref);
+        // The slot table does not change during a batch, so the socket is always found.
+        let sent = match target.and_then(|t| egress_fd(t, first.fd)) {
+            Some(fd) => tx.send(fd, rx, run.iter().map(|o| (usize::from(o.slot), o.dest))),
+            None => Sent::default(),
+        };
+        if sent.sent > 0 {
+            if let Some(target) = target {
+                target.counters.on_tx_batch(sent.sent, sent.bytes);
+            }
+            worker.on_tx_batch(sent.sent, sent.bytes);
+        }
+        let failed = run.len().saturating_sub(sent.sent);
+        if failed > 0 {
+            if let Some(slot) = ingress {
+                slot.counters.on_drops(DropReason::SendFailed, failed);
+            }
+            worker.on_drops(DropReason::SendFailed, failed);
+        }
+        rest = tail;
+    }
+}
+
+/// `target`'s socket whose descriptor is `fd`.
+fn egress_fd(target: &StreamSlot, fd: RawFd) -> Option<BorrowedFd<'_>> {
+    [target.rtp.as_fd(), target.rtcp.as_fd()]
+        .into_iter()
+        .find(|s| s.as_raw_fd() == fd)
 }
 
 #[inline]

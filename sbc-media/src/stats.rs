@@ -23,10 +23,13 @@ pub enum DropReason {
     SendFailed,
     /// `recv_from` failed with something other than "would block".
     RecvFailed,
+    /// Larger than a receive slot (2 KiB): no RTP/RTCP packet is, so it is not
+    /// relayed (truncating it would forward a corrupt packet).
+    Oversize,
 }
 
 impl DropReason {
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     pub const ALL: [DropReason; DropReason::COUNT] = [
         DropReason::TooShort,
         DropReason::BadVersion,
@@ -34,6 +37,7 @@ impl DropReason {
         DropReason::NoDestination,
         DropReason::SendFailed,
         DropReason::RecvFailed,
+        DropReason::Oversize,
     ];
 
     /// Stable label for metrics.
@@ -45,6 +49,7 @@ impl DropReason {
             DropReason::NoDestination => "no_destination",
             DropReason::SendFailed => "send_failed",
             DropReason::RecvFailed => "recv_failed",
+            DropReason::Oversize => "oversize",
         }
     }
 
@@ -127,15 +132,24 @@ fn bump(a: &AtomicU64, n: u64) {
 }
 
 impl Counters {
+    /// A whole batch received: one store per counter instead of one per packet.
     #[inline]
-    pub(crate) fn on_rx(&self, bytes: usize) {
-        bump(&self.rx_packets, 1);
+    pub(crate) fn on_rx_batch(&self, packets: usize, bytes: usize) {
+        bump(&self.rx_packets, packets as u64);
         bump(&self.rx_bytes, bytes as u64);
     }
+    /// A whole batch sent (see `on_rx_batch`).
     #[inline]
-    pub(crate) fn on_tx(&self, bytes: usize) {
-        bump(&self.tx_packets, 1);
+    pub(crate) fn on_tx_batch(&self, packets: usize, bytes: usize) {
+        bump(&self.tx_packets, packets as u64);
         bump(&self.tx_bytes, bytes as u64);
+    }
+    /// `n` packets dropped for the same reason at once.
+    #[inline]
+    pub(crate) fn on_drops(&self, reason: DropReason, n: usize) {
+        if let Some(c) = self.drops.get(reason.index()) {
+            bump(c, n as u64);
+        }
     }
     #[inline]
     pub(crate) fn on_foreign(&self) {
@@ -171,9 +185,9 @@ mod tests {
     #[test]
     fn counters_snapshot_and_sum() {
         let c = Counters::default();
-        c.on_rx(100);
-        c.on_rx(50);
-        c.on_tx(100);
+        c.on_rx_batch(1, 100);
+        c.on_rx_batch(1, 50);
+        c.on_tx_batch(1, 100);
         c.on_drop(DropReason::BadVersion);
         c.on_drop(DropReason::BadVersion);
         c.on_foreign();

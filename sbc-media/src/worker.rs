@@ -4,6 +4,7 @@
 //! applied between packet batches; the packet path itself lives in `relay.rs`. Every
 //! stream of a call lives on one worker, so a relayed pair never crosses threads.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io;
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -16,6 +17,7 @@ use sbc_core::media::RemoteMedia;
 use crate::command::{Command, NewStream, Reuse};
 use crate::packet::Leg;
 use crate::pool::{PairIndex, PortPool};
+use crate::relay::RelayIo;
 use crate::sink::SlotIndex;
 use crate::slot::StreamSlot;
 use crate::stats::Counters;
@@ -23,8 +25,17 @@ use crate::stats::Counters;
 /// Token of the worker's `Waker`; stream tokens are `slot << 1 | leg`.
 pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
 const EVENTS_CAPACITY: usize = 1024;
-/// Big enough for any UDP datagram: nothing is ever silently truncated.
-const RECV_BUFFER_BYTES: usize = 65_536;
+
+thread_local! {
+    /// Set by a relay worker thread at start; read by allocation-counting tests
+    /// (const-initialized `Cell`: reading it never allocates).
+    static IN_MEDIA_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True on a media relay worker thread (see `crate::testing`).
+pub(crate) fn in_media_worker() -> bool {
+    IN_MEDIA_WORKER.try_with(Cell::get).unwrap_or(false)
+}
 
 pub(crate) fn token_for(slot: SlotIndex, leg: Leg) -> Token {
     let leg_bit = match leg {
@@ -60,7 +71,6 @@ pub(crate) struct Worker {
     by_id: HashMap<StreamId, SlotIndex>,
     /// Released streams whose sockets stay bound and registered, ready for `Reuse`.
     parked: HashMap<PairIndex, SlotIndex>,
-    pub(crate) buf: Box<[u8]>,
     /// Sockets whose read budget ran out: revisited without waiting for a new edge.
     pub(crate) pending: Vec<Token>,
     ready: Vec<Token>,
@@ -88,7 +98,6 @@ impl Worker {
             free_slots: Vec::new(),
             by_id: HashMap::new(),
             parked: HashMap::new(),
-            buf: vec![0u8; RECV_BUFFER_BYTES].into_boxed_slice(),
             pending: Vec::with_capacity(EVENTS_CAPACITY),
             ready: Vec::with_capacity(EVENTS_CAPACITY),
             counters,
@@ -99,6 +108,9 @@ impl Worker {
 
     /// The thread body: poll, relay, apply commands, until `Shutdown`.
     pub(crate) fn run(mut self) {
+        IN_MEDIA_WORKER.with(|f| f.set(true));
+        // The batch buffers (about 200 KiB) live for the thread: nothing is allocated later.
+        let mut io = RelayIo::new();
         while self.running {
             // Unfinished sockets mean "do not sleep": poll just to collect new edges.
             // Otherwise sleep until a packet, a wake-up, or (deferred control) the
@@ -128,7 +140,7 @@ impl Worker {
             // Take the list out so `drain` can borrow `self` mutably; no allocation.
             let ready = std::mem::take(&mut self.ready);
             for &token in &ready {
-                if self.drain(token) {
+                if self.drain(token, &mut io) {
                     self.pending.push(token);
                 }
             }

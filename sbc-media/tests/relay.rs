@@ -12,17 +12,13 @@ use sbc_media::DropReason;
 fn relays_both_directions_from_the_sbc_ports() {
     let engine = engine(4);
     let call = CallRef(1);
-    let (a, ep_a) = engine.allocate(call, LegSide::A).unwrap();
-    let (b, ep_b) = engine.allocate(call, LegSide::B).unwrap();
     let (pa, pb) = (phone(), phone());
-    engine
-        .set_remote(a, remote(addr(&pa), addr(&phone())))
-        .unwrap();
-    engine
-        .set_remote(b, remote(addr(&pb), addr(&phone())))
-        .unwrap();
-    engine.connect(a, b).unwrap();
-    engine.sync().unwrap();
+    let ConnectedCall { a, ep_a, b, ep_b } = connected_call(
+        &engine,
+        call,
+        remote(addr(&pa), addr(&phone())),
+        remote(addr(&pb), addr(&phone())),
+    );
 
     pa.send_to(&rtp(1), ep_a.rtp).unwrap();
     let (pkt, from) = recv(&pb);
@@ -53,18 +49,14 @@ fn relays_both_directions_from_the_sbc_ports() {
 fn symmetric_latching_overrides_the_sdp_address() {
     let engine = engine(4);
     let call = CallRef(2);
-    let (a, ep_a) = engine.allocate(call, LegSide::A).unwrap();
-    let (b, ep_b) = engine.allocate(call, LegSide::B).unwrap();
     // A's SDP says X (a private address behind NAT); A really sends from Y.
     let (sdp_x, real_y, pb) = (phone(), phone(), phone());
-    engine
-        .set_remote(a, remote(addr(&sdp_x), addr(&phone())))
-        .unwrap();
-    engine
-        .set_remote(b, remote(addr(&pb), addr(&phone())))
-        .unwrap();
-    engine.connect(a, b).unwrap();
-    engine.sync().unwrap();
+    let ConnectedCall { a, ep_a, ep_b, .. } = connected_call(
+        &engine,
+        call,
+        remote(addr(&sdp_x), addr(&phone())),
+        remote(addr(&pb), addr(&phone())),
+    );
 
     // Before A sends anything, B's media goes to the SDP address.
     pb.send_to(&rtp(1), ep_b.rtp).unwrap();
@@ -150,17 +142,13 @@ fn rtcp_mux_on_one_side_only() {
 fn new_sdp_address_reopens_latching() {
     let engine = engine(4);
     let call = CallRef(5);
-    let (a, ep_a) = engine.allocate(call, LegSide::A).unwrap();
-    let (b, ep_b) = engine.allocate(call, LegSide::B).unwrap();
     let (sdp1, y1, pb) = (phone(), phone(), phone());
-    engine
-        .set_remote(a, remote(addr(&sdp1), addr(&phone())))
-        .unwrap();
-    engine
-        .set_remote(b, remote(addr(&pb), addr(&phone())))
-        .unwrap();
-    engine.connect(a, b).unwrap();
-    engine.sync().unwrap();
+    let ConnectedCall { a, ep_a, ep_b, .. } = connected_call(
+        &engine,
+        call,
+        remote(addr(&sdp1), addr(&phone())),
+        remote(addr(&pb), addr(&phone())),
+    );
     y1.send_to(&rtp(1), ep_a.rtp).unwrap();
     assert_eq!(recv(&pb).0, rtp(1));
 

@@ -114,3 +114,29 @@ pub fn eventually<T: PartialEq + std::fmt::Debug>(probe: impl Fn() -> T, expecte
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// Both legs of one call allocated, pointed at `remote_a` / `remote_b`, connected, and
+/// applied (`sync`): the set-up most relay tests start from.
+pub struct ConnectedCall {
+    pub a: sbc_core::ids::StreamId,
+    pub ep_a: sbc_core::media::LocalEndpoint,
+    pub b: sbc_core::ids::StreamId,
+    pub ep_b: sbc_core::media::LocalEndpoint,
+}
+
+pub fn connected_call(
+    engine: &MediaEngine,
+    call: sbc_core::ids::CallRef,
+    remote_a: RemoteMedia,
+    remote_b: RemoteMedia,
+) -> ConnectedCall {
+    use sbc_core::ids::LegSide;
+    use sbc_core::media::MediaControl;
+    let (a, ep_a) = engine.allocate(call, LegSide::A).expect("allocate A");
+    let (b, ep_b) = engine.allocate(call, LegSide::B).expect("allocate B");
+    engine.set_remote(a, remote_a).expect("remote A");
+    engine.set_remote(b, remote_b).expect("remote B");
+    engine.connect(a, b).expect("connect");
+    engine.sync().expect("sync");
+    ConnectedCall { a, ep_a, b, ep_b }
+}

@@ -13,6 +13,10 @@ fn is_leg_owned(name: HeaderName, raw_name: &str) -> bool {
         Via | From | To | CallId | CSeq | Contact | MaxForwards | Route | RecordRoute
         | ContentLength | ContentType | UserAgent | Server | Authorization | ProxyAuthorization
         | ProxyRequire | RAck | Allow => true,
+        // Replaces names a dialog of the other leg (RFC 3891): forwarded as-is it leaks
+        // that leg's Call-ID and tags and matches nothing on this one. Translating it is
+        // the monitoring issue's take-over work; until then it stops here.
+        Replaces => true,
         Other => {
             // Hop-by-hop headers of extensions that carry addresses of the other side.
             const OWNED: [&str; 4] = [
@@ -37,7 +41,7 @@ pub fn copy_end_to_end(from: &SipMessage, w: &mut MessageWriter<'_>) {
 }
 
 /// Extensions the SBC can carry through: `Require` naming anything else gets 420.
-pub const SUPPORTED_EXTENSIONS: [&str; 3] = ["100rel", "timer", "replaces"];
+pub const SUPPORTED_EXTENSIONS: [&str; 2] = ["100rel", "timer"];
 
 /// The `Require` option tags of a request that the SBC does not support.
 pub fn unsupported_requires(msg: &SipMessage) -> Vec<String> {
@@ -93,6 +97,33 @@ pub fn with_tag(value: &str, tag: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn invite(extra: &str) -> SipMessage {
+        let text = format!(
+            "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n\
+             From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+             {extra}Content-Length: 0\r\n\r\n"
+        );
+        SipMessage::parse(bytes::Bytes::from(text)).unwrap()
+    }
+
+    #[test]
+    fn replaces_is_not_supported_and_never_crosses() {
+        let m = invite(
+            "Require: 100rel, replaces\r\nReplaces: x@y;to-tag=1;from-tag=2\r\nX-Agent-Id: 7\r\n",
+        );
+        assert_eq!(unsupported_requires(&m), vec!["replaces".to_owned()]);
+        let mut buf = bytes::BytesMut::new();
+        let mut w = MessageWriter::request(&mut buf, crate::sip::Method::Invite, "sip:b@h");
+        copy_end_to_end(&m, &mut w);
+        let out = w.finish(None, b"");
+        let text = std::str::from_utf8(&out).unwrap();
+        assert!(!text.contains("Replaces:"), "{text}");
+        assert!(
+            text.contains("X-Agent-Id: 7"),
+            "end-to-end headers still cross"
+        );
+    }
 
     #[test]
     fn strip_tag_keeps_other_params_and_uri_params() {

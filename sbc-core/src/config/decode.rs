@@ -297,10 +297,7 @@ impl<'a> Decoder<'a> {
         max: u64,
         default: Duration,
     ) -> Duration {
-        let v: Option<u64> = self
-            .int(sec, key, min as i64, max as i64)
-            .and_then(|v| u64::try_from(v).ok());
-        v.map_or(default, Duration::from_millis)
+        self.duration(sec, key, (min, max), default, Duration::from_millis)
     }
 
     /// A `*_secs` duration in `min..=max` seconds, else `default`.
@@ -312,10 +309,21 @@ impl<'a> Decoder<'a> {
         max: u64,
         default: Duration,
     ) -> Duration {
+        self.duration(sec, key, (min, max), default, Duration::from_secs)
+    }
+
+    fn duration(
+        &mut self,
+        sec: &Section<'_>,
+        key: &str,
+        (min, max): (u64, u64),
+        default: Duration,
+        unit: fn(u64) -> Duration,
+    ) -> Duration {
         let v: Option<u64> = self
             .int(sec, key, min as i64, max as i64)
             .and_then(|v| u64::try_from(v).ok());
-        v.map_or(default, Duration::from_secs)
+        v.map_or(default, unit)
     }
 
     /// A string; `None` when absent or of another type.

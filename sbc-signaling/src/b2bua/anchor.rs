@@ -31,9 +31,12 @@ impl AnchorError {
 }
 
 fn allocate_pair(media: &dyn MediaControl, call: CallRef) -> Result<MediaPair, AnchorError> {
-    let map = |e: MediaError| match e {
-        MediaError::PortsExhausted => AnchorError::Ports,
-        _ => AnchorError::Ports,
+    // Every media failure refuses the call the same way (503); say why in the log.
+    let map = |e: MediaError| {
+        if e != MediaError::PortsExhausted {
+            tracing::warn!(%call, error = %e, "media allocation failed");
+        }
+        AnchorError::Ports
     };
     let a = media.allocate(call, LegSide::A).map_err(map)?;
     let b = media.allocate(call, LegSide::B).map_err(map)?;

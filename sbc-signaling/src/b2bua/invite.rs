@@ -14,7 +14,7 @@ use super::headers::{self, strip_tag};
 use super::settings::host_port;
 use super::{response_map, routing, B2bua, CallEvent, ClientRole};
 use crate::net::{Peer, TransportKind};
-use crate::sip::{HeaderName, Method, Scheme, SipMessage, Uri};
+use crate::sip::{HeaderName, Method, SipMessage, Uri};
 use crate::transaction::{ClientTxId, ServerTxId};
 
 pub(super) const SDP: &str = "application/sdp";
@@ -136,13 +136,13 @@ impl B2bua {
             return Err(Refusal::new(420, "Bad Extension")
                 .with(HeaderName::Unsupported, unsupported.join(", ")));
         }
+        // A bad or unsupported Request-URI never gets here (`precheck_request`: 400/416).
         let ruri = msg.request_uri().unwrap_or_default();
-        let uri = Uri::parse(ruri)
-            .map_err(|e| Refusal::new(400, format!("Bad Request-URI: {}", e.reason())))?;
-        if uri.scheme == Scheme::Other {
-            return Err(Refusal::new(416, "Unsupported URI Scheme"));
-        }
-        let user = uri.user.unwrap_or_default().to_owned();
+        let user = Uri::parse(ruri)
+            .ok()
+            .and_then(|u| u.user)
+            .unwrap_or_default()
+            .to_owned();
         if !msg.body().is_empty() && !has_sdp(msg) {
             return Err(Refusal::new(415, "Unsupported Media Type")
                 .with(HeaderName::Accept, "application/sdp"));
@@ -654,7 +654,13 @@ impl B2bua {
     /// Ends a call that is still being set up: final response to the caller, CANCEL to
     /// the callee.
     pub(super) fn fail_setup(&mut self, now: Instant, id: CallRef, status: u16, reason: &str) {
-        self.fail_setup_with(now, id, status, reason, EndCause::Timeout, None);
+        // 408 is Timer B or C; anything else (an unreachable next hop) is the SBC's refusal.
+        let cause = if status == 408 {
+            EndCause::Timeout
+        } else {
+            EndCause::Refused
+        };
+        self.fail_setup_with(now, id, status, reason, cause, None);
     }
 
     fn fail_setup_with(

@@ -134,13 +134,7 @@ impl B2bua {
             Ok(msg) => {
                 if msg.is_request() {
                     if let Some((status, reason)) = self.precheck_request(&msg) {
-                        let tag = self.token(10);
-                        if let Some(out) =
-                            malformed::respond(&bytes, status, &reason, &tag, &mut self.buf)
-                        {
-                            self.send_stateless(out, &msg, from);
-                        }
-                        return;
+                        return self.reject_unparsed(&bytes, status, &reason, from);
                     }
                 } else {
                     self.metrics.response_received(msg.status().unwrap_or(0));
@@ -243,6 +237,8 @@ impl B2bua {
         }
     }
 
+    /// Answers a request statelessly from its raw bytes: one the parser refused, or one
+    /// refused before any transaction exists (unsupported URI scheme).
     fn reject_unparsed(&mut self, bytes: &[u8], status: u16, reason: &str, from: Peer) {
         if !malformed::looks_like_request(bytes) {
             let drop = if bytes.starts_with(b"SIP/") {
@@ -260,31 +256,15 @@ impl B2bua {
                 self.metrics
                     .requests_rejected
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Symmetric response: the source is the one path known to reach a
+                // caller behind NAT (and, for TCP, the connection it came on).
                 self.out.push_back(Transmit {
-                    peer: response_peer_raw(from),
+                    peer: from,
                     payload: out,
                 });
             }
             None => self.metrics.count_drop(SipDrop::UnanswerableRequest),
         }
-    }
-
-    fn send_stateless(&mut self, out: Bytes, req: &SipMessage, from: Peer) {
-        let status = SipMessage::parse(out.clone())
-            .ok()
-            .and_then(|m| m.status())
-            .unwrap_or(0);
-        self.metrics.response_sent(status);
-        self.metrics
-            .requests_rejected
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // Symmetric response (RFC 3581 behaviour for every request): the source
-        // address is the one path known to reach a caller behind NAT.
-        let _ = req;
-        self.out.push_back(Transmit {
-            peer: from,
-            payload: out,
-        });
     }
 
     fn on_request(&mut self, now: Instant, tx: ServerTxId, msg: SipMessage, from: Peer) {
@@ -511,10 +491,4 @@ struct Relayed {
 /// carries its reference (the daemon's subscriber decides what is recorded).
 fn call_span(id: CallRef) -> tracing::Span {
     tracing::debug_span!("call", call = id.0)
-}
-
-/// Where a response to an unparsed request goes: back to its source (RFC 3581 style),
-/// on the same connection for stream transports.
-fn response_peer_raw(from: Peer) -> Peer {
-    from
 }

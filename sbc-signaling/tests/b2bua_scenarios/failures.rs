@@ -84,6 +84,23 @@ fn callee_503_becomes_500() {
 }
 
 #[test]
+fn unsupported_uri_scheme_is_416() {
+    let raw = request("INVITE", PROBE, "", "1 INVITE").replacen(
+        "INVITE sip:bob@10.0.0.2:5060",
+        "INVITE mailto:bob@example.com",
+        1,
+    );
+    let (sim, finals) = probe(&raw, PROBE);
+    assert_eq!(only_status(&finals), 416);
+    assert_eq!(sim.uas.raw.len(), 0, "nothing may reach the callee");
+    assert_eq!(
+        sim.sbc.footprint(),
+        (0, 0, 0),
+        "answered without a transaction"
+    );
+}
+
+#[test]
 fn max_forwards_zero_is_483() {
     let raw = request("INVITE", PROBE, "Max-Forwards: 0\r\n", "1 INVITE").replacen(
         "Max-Forwards: 70\r\n",

@@ -185,11 +185,11 @@ async fn tcp_send_nowait_connects_in_the_background() {
 #[tokio::test]
 async fn tcp_connect_failure_is_an_error() {
     let (t, _rx, _) = start("127.0.0.1:0", TransportConfig::default()).await;
-    let gone = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A bound but non-listening socket holds the port for the whole test, so
+    // no parallel test can be handed it, and a connect to it is refused.
+    let holder = tokio::net::TcpSocket::new_v4().unwrap();
+    holder.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let gone = holder.local_addr().unwrap();
     let r = t
         .send(Transmit {
             peer: tcp_peer(gone, None),

@@ -32,6 +32,12 @@ pub struct MediaSettings {
     /// the price is up to 20 ms before a new stream's first packets are read and before
     /// released ports return to the pool.
     pub defer_wakeups: bool,
+    /// Once a stream has latched, drop packets from any other source (counted as
+    /// `foreign_source`) instead of relaying them. A new SDP from the peer (re-INVITE)
+    /// re-opens the latch either way.
+    pub strict_source: bool,
+    /// SRTP replay window in packets, 64..=1024 (RFC 3711 §3.3.2).
+    pub srtp_replay_window: u32,
 }
 
 /// How long a worker in deferred mode sleeps at most before applying control commands.
@@ -47,6 +53,8 @@ impl MediaSettings {
             port_max,
             workers: 0,
             defer_wakeups: false,
+            strict_source: false,
+            srtp_replay_window: 128,
         }
     }
 
@@ -75,6 +83,11 @@ impl MediaSettings {
         }
         if self.workers > MAX_WORKERS {
             return Err(invalid("too many media workers"));
+        }
+        if !(crate::srtp::MIN_REPLAY_WINDOW..=crate::srtp::MAX_REPLAY_WINDOW)
+            .contains(&self.srtp_replay_window)
+        {
+            return Err(invalid("SRTP replay window must be 64 to 1024 packets"));
         }
         // The port range itself is checked by the pool, which owns its arithmetic.
         Ok(())

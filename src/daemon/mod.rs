@@ -67,6 +67,7 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
             port_max: media_cfg.port_max,
             workers: media_cfg.workers,
             defer_wakeups: true,
+            ..MediaSettings::new(media_cfg.bind, media_cfg.port_min, media_cfg.port_max)
         })
         .context("starting the media plane")?,
     );

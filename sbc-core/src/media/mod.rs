@@ -11,6 +11,10 @@ use std::net::SocketAddr;
 
 use crate::ids::{CallRef, LegSide, StreamId};
 
+mod srtp;
+
+pub use srtp::{SrtpKey, SrtpKeyError, SrtpKeying, SrtpMki, SrtpSuite};
+
 /// The SBC-side address of one stream, to be written into that leg's SDP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalEndpoint {
@@ -40,6 +44,10 @@ pub struct RemoteMedia {
     /// The peer offered/accepted RFC 5761 rtcp-mux.
     pub rtcp_mux: bool,
     pub direction: Direction,
+    /// SRTP keys of this leg (SDES), `None` for plain RTP. A re-INVITE that keeps the
+    /// same keys keeps the crypto state (ROC, replay window): only a changed key
+    /// starts a new context.
+    pub srtp: Option<SrtpKeying>,
 }
 
 impl RemoteMedia {
@@ -54,7 +62,14 @@ impl RemoteMedia {
             rtcp,
             rtcp_mux,
             direction,
+            srtp: None,
         }
+    }
+
+    /// The same media, protected with SRTP.
+    pub fn with_srtp(mut self, keying: SrtpKeying) -> Self {
+        self.srtp = Some(keying);
+        self
     }
 }
 

@@ -26,6 +26,7 @@ use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
 use crate::command::{Command, NewStream, Reuse};
 use crate::pool::{PairIndex, PortPool};
 use crate::settings::MediaSettings;
+use crate::slot::RelayPolicy;
 use crate::stats::{Counters, MediaStats, TrafficStats};
 use crate::worker::{lock, Worker, WAKER_TOKEN};
 
@@ -110,8 +111,12 @@ impl MediaEngine {
         engine.park_cap = lock(&engine.pool).pair_count() / workers / 2;
         for index in 0..engine.settings.worker_count() {
             // On error, dropping `engine` shuts down the workers spawned so far.
+            let policy = RelayPolicy {
+                strict_source: engine.settings.strict_source,
+                replay_window: engine.settings.srtp_replay_window,
+            };
             let (handle, thread) =
-                spawn_worker(index, &engine.pool, engine.settings.defer_wakeups)?;
+                spawn_worker(index, &engine.pool, engine.settings.defer_wakeups, policy)?;
             engine.workers.push(handle);
             guard(&engine.threads).push(thread);
         }
@@ -326,6 +331,7 @@ fn spawn_worker(
     index: usize,
     pool: &Arc<Mutex<PortPool>>,
     defer_wakeups: bool,
+    policy: RelayPolicy,
 ) -> Result<(WorkerHandle, JoinHandle<()>), MediaError> {
     let io_err = |e: std::io::Error| MediaError::Io(format!("starting media worker: {e}"));
     let poll = Poll::new().map_err(io_err)?;
@@ -340,6 +346,7 @@ fn spawn_worker(
         Arc::clone(&counters),
         Arc::clone(pool),
         idle,
+        policy,
     );
     let thread = std::thread::Builder::new()
         .name(format!("sbc-media-{index}"))

@@ -45,6 +45,19 @@ impl Latch {
         }
     }
 
+    /// Latched to a source other than `src` (strict mode drops such packets before
+    /// spending any crypto on them).
+    #[inline]
+    pub(crate) fn is_foreign(&self, src: SocketAddr) -> bool {
+        self.latched.is_some_and(|l| l != src)
+    }
+
+    /// Forgets the latched source (strict mode: a new SDP from the peer may come
+    /// with a new NAT binding, so the next valid packet latches again).
+    pub(crate) fn reopen(&mut self) {
+        self.latched = None;
+    }
+
     /// Applies the SDP address from an offer/answer. Returns true if an existing latch
     /// was re-opened because the peer announced a different address (re-INVITE).
     ///

@@ -1,15 +1,16 @@
 //! Media plane: anchors RTP/RTCP for every call behind the `MediaControl` port.
 //!
-//! v0 relays plain RTP/RTCP: port pairs from a range, relay workers (one thread and one
-//! `mio::Poll` each), symmetric latching, RFC 5761 rtcp-mux, per-stream and engine
-//! counters. The relay reads and sends in `recvmmsg`/`sendmmsg` batches. The layout
-//! leaves room for what comes next without a rewrite: SRTP is a transform between
-//! `classify` and the sink plan in `relay.rs`, taps/recorders/mixers are further
-//! `Sink` kinds.
+//! Port pairs from a range, relay workers (one thread and one `mio::Poll` each),
+//! symmetric latching (optionally strict), RFC 5761 rtcp-mux, per-stream and engine
+//! counters, SRTP/SRTCP per leg. The relay reads and sends in `recvmmsg`/`sendmmsg`
+//! batches; a packet is decrypted once in its receive slot with the sending leg's key
+//! and encrypted per sink with the receiving leg's key (`security`). Taps, recorders
+//! and mixers are further `Sink` kinds.
 //!
 //! Module map: `engine` (the public face), `pool` + `socket` (ports), `command`
 //! (control queue), `worker` (thread, tables, commands), `relay` (packet path),
-//! `mmsg` (batched syscalls), `slot`, `latch`, `sink`, `packet` (per-stream pieces),
+//! `mmsg` (batched syscalls), `slot`, `latch`, `sink`, `packet`, `security` (per-stream
+//! pieces), `srtp` (the transforms), `rtp` (header views, RTCP, stats, DTMF),
 //! `stats` (counters).
 
 mod command;
@@ -20,6 +21,7 @@ mod packet;
 mod pool;
 mod relay;
 pub mod rtp;
+mod security;
 mod settings;
 mod sink;
 mod slot;

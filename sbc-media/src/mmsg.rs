@@ -2,8 +2,9 @@
 //!
 //! One `recvmmsg` reads up to `BATCH` datagrams into preallocated fixed-size slots and
 //! one `sendmmsg` sends many datagrams (each with its own destination) straight out of
-//! those slots, so the relay pays two syscalls per batch instead of two per packet and
-//! never copies a payload. All buffers, `iovec`s, `mmsghdr`s and socket addresses are
+//! those slots, so the relay pays two syscalls per batch instead of two per packet.
+//! A packet is rewritten in place (SRTP) and copied only when it has a second sink
+//! that needs its own transform (`copy_to_spare`). All buffers, `iovec`s, `mmsghdr`s and socket addresses are
 //! allocated once (`RecvBatch::new`, `SendBatch::new`) and reused for every batch.
 //!
 //! The raw pointers inside the headers are rewritten from the owning buffers right
@@ -19,10 +20,19 @@ use std::ptr;
 
 /// Datagrams per `recvmmsg`.
 pub(crate) const BATCH: usize = 64;
-/// Bytes per receive slot. RTP/RTCP (plain or SRTP) never exceeds an Ethernet MTU
-/// (1,500); anything larger is abnormal and reported as truncated, then dropped. 2 KiB
-/// keeps the whole batch at 128 KiB instead of the 4 MiB 64 KiB slots would cost.
+/// Bytes per slot. RTP/RTCP (plain or SRTP) never exceeds an Ethernet MTU (1,500);
+/// anything larger is abnormal and reported as truncated, then dropped. 2 KiB keeps
+/// the whole batch small instead of the megabytes 64 KiB slots would cost.
 pub(crate) const SLOT_BYTES: usize = 2048;
+/// Room kept free at the end of every slot so a packet can grow in place: SRTP
+/// protect appends up to 24 octets (SRTCP index, a 16-octet tag, a 4-octet MKI).
+const TRAILER_ROOM: usize = 64;
+/// The most a receive slot takes from the wire; a longer datagram is truncated.
+pub(crate) const RECV_BYTES: usize = SLOT_BYTES - TRAILER_ROOM;
+/// Extra slots for packets that go to more than one sink: every sink but the last
+/// gets a copy of the (decrypted) packet to transform; the last one works in place.
+const COPY_SLOTS: usize = BATCH * (crate::sink::MAX_SINKS - 1);
+const TOTAL_SLOTS: usize = BATCH + COPY_SLOTS;
 
 /// Size of a `sockaddr_storage`, as the kernel wants it.
 const STORAGE_LEN: libc::socklen_t = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -56,13 +66,16 @@ pub(crate) struct Datagram<'a> {
     pub wire_len: usize,
     /// The sender; `None` if the kernel gave an address family we do not speak.
     pub src: Option<SocketAddr>,
-    /// The datagram was larger than `SLOT_BYTES` and was cut (`MSG_TRUNC`).
+    /// The datagram was larger than `RECV_BYTES` and was cut (`MSG_TRUNC`).
     pub truncated: bool,
 }
 
-/// Receive side: `BATCH` slots of `SLOT_BYTES` plus their headers and source addresses.
+/// Receive side: `BATCH` slots of `SLOT_BYTES` plus their headers and source addresses,
+/// and the copy slots. Each slot has a current length: a packet may be rewritten in
+/// place (decrypted, re-encrypted) and shrink or grow into its trailer room.
 pub(crate) struct RecvBatch {
     bufs: Box<[u8]>,
+    lens: Box<[usize]>,
     addrs: Box<[libc::sockaddr_storage]>,
     iovs: Box<[libc::iovec]>,
     hdrs: Box<[libc::mmsghdr]>,
@@ -73,7 +86,8 @@ pub(crate) struct RecvBatch {
 impl RecvBatch {
     pub(crate) fn new() -> Self {
         RecvBatch {
-            bufs: vec![0u8; BATCH * SLOT_BYTES].into_boxed_slice(),
+            bufs: vec![0u8; TOTAL_SLOTS * SLOT_BYTES].into_boxed_slice(),
+            lens: vec![0; TOTAL_SLOTS].into_boxed_slice(),
             addrs: zeroed_array(BATCH),
             iovs: zeroed_array(BATCH),
             hdrs: zeroed_array(BATCH),
@@ -90,7 +104,7 @@ impl RecvBatch {
         for (i, iov) in self.iovs.iter_mut().take(want).enumerate() {
             // In bounds: i < BATCH and bufs holds BATCH slots.
             iov.iov_base = buf_base.wrapping_add(i * SLOT_BYTES).cast();
-            iov.iov_len = SLOT_BYTES;
+            iov.iov_len = RECV_BYTES;
         }
         let addr_base = self.addrs.as_mut_ptr();
         let iov_base = self.iovs.as_mut_ptr();
@@ -123,6 +137,9 @@ impl RecvBatch {
             Ok(0) => Err(io::ErrorKind::WouldBlock.into()),
             Ok(n) => {
                 self.count = n.min(want);
+                for (len, h) in self.lens.iter_mut().zip(self.hdrs.iter()).take(self.count) {
+                    *len = (h.msg_len as usize).min(RECV_BYTES);
+                }
                 Ok(self.count)
             }
             Err(_) => Err(io::Error::last_os_error()),
@@ -136,7 +153,7 @@ impl RecvBatch {
         }
         let h = self.hdrs.get(i)?;
         let wire_len = h.msg_len as usize;
-        let len = wire_len.min(SLOT_BYTES);
+        let len = *self.lens.get(i)?;
         let start = i * SLOT_BYTES;
         let data = self.bufs.get(start..start + len)?;
         let src = self
@@ -151,12 +168,38 @@ impl RecvBatch {
         })
     }
 
-    /// Start of slot `i`'s bytes and their length, for `SendBatch` (no copy).
-    fn slot(&self, i: usize) -> Option<(*const u8, usize)> {
-        if i >= self.count {
+    /// Slot `i` (a datagram of the last `recv`, or a copy slot) for rewriting in
+    /// place: all `SLOT_BYTES` of it and its current length, to be updated by the caller.
+    pub(crate) fn slot_mut(&mut self, i: usize) -> Option<(&mut [u8], &mut usize)> {
+        if i >= self.count && i < BATCH {
             return None;
         }
-        let len = (self.hdrs.get(i)?.msg_len as usize).min(SLOT_BYTES);
+        let start = i * SLOT_BYTES;
+        let buf = self.bufs.get_mut(start..start + SLOT_BYTES)?;
+        let len = self.lens.get_mut(i)?;
+        Some((buf, len))
+    }
+
+    /// Copies datagram `from` (as it is now) into copy slot `copy` (0..COPY_SLOTS) and
+    /// returns the copy's slot index.
+    pub(crate) fn copy_to_spare(&mut self, from: usize, copy: usize) -> Option<usize> {
+        if from >= self.count || copy >= COPY_SLOTS {
+            return None;
+        }
+        let to = BATCH + copy;
+        let len = *self.lens.get(from)?;
+        let src = from * SLOT_BYTES;
+        self.bufs.copy_within(src..src + len, to * SLOT_BYTES);
+        *self.lens.get_mut(to)? = len;
+        Some(to)
+    }
+
+    /// Start of slot `i`'s bytes and their length, for `SendBatch` (no copy).
+    fn slot(&self, i: usize) -> Option<(*const u8, usize)> {
+        if i >= self.count && i < BATCH {
+            return None;
+        }
+        let len = *self.lens.get(i)?;
         let start = i * SLOT_BYTES;
         let bytes = self.bufs.get(start..start + len)?;
         Some((bytes.as_ptr(), len))
@@ -377,27 +420,35 @@ mod tests {
         );
         let big = rx.get(3).unwrap();
         assert!(big.truncated);
-        assert_eq!((big.data.len(), big.wire_len), (SLOT_BYTES, 3000));
+        assert_eq!((big.data.len(), big.wire_len), (RECV_BYTES, 3000));
         assert!(rx.get(4).is_none());
 
         let dest = out.local_addr().unwrap();
         let mut tx = SendBatch::new(8);
+        // Datagram 2 rewritten in place (shrunk), datagram 0 sent from a copy slot.
+        {
+            let (buf, len) = rx.slot_mut(2).unwrap();
+            buf[..50].fill(0xEE);
+            *len = 50;
+        }
+        let copy = rx.copy_to_spare(0, 5).unwrap();
+        assert!(rx.slot_mut(7).is_none(), "no datagram 7 in this batch");
         let sent = tx.send(
             tx_sock.as_fd(),
             &rx,
-            [(2, dest), (0, dest), (7, dest)].into_iter(),
+            [(2, dest), (copy, dest), (7, dest)].into_iter(),
         );
         assert_eq!(
             sent,
             Sent {
                 queued: 2,
                 sent: 2,
-                bytes: 200
+                bytes: 150
             }
         );
         let mut buf = [0u8; 256];
-        assert_eq!(out.recv(&mut buf).unwrap(), 100);
-        assert_eq!(buf[0], 2);
+        assert_eq!(out.recv(&mut buf).unwrap(), 50);
+        assert_eq!(buf[0], 0xEE);
         assert_eq!(out.recv(&mut buf).unwrap(), 100);
         assert_eq!(buf[0], 0);
     }

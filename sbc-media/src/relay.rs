@@ -16,8 +16,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use mio::Token;
 
 use crate::latch::Observation;
-use crate::mmsg::{Datagram, RecvBatch, SendBatch, Sent, BATCH};
-use crate::packet::{classify, Leg};
+use crate::mmsg::{RecvBatch, SendBatch, Sent, BATCH};
+use crate::packet::{classify, Leg, PacketKind};
 use crate::sink::{SlotIndex, MAX_SINKS};
 use crate::slot::StreamSlot;
 use crate::stats::{Counters, DropReason};
@@ -94,7 +94,8 @@ impl Worker {
                 }
             };
             budget = budget.saturating_sub(n);
-            relay_batch(&mut self.slots, &self.counters, idx.get(), leg, io);
+            let strict = self.policy.strict_source;
+            relay_batch(&mut self.slots, &self.counters, idx.get(), leg, io, strict);
             // Even after a short batch, read again until EAGAIN: mio's edge-triggered
             // contract. Whether a datagram queued behind a read fires a new edge is a
             // kernel detail (recent Linux wakes only when the queue was empty), and a
@@ -111,6 +112,7 @@ fn relay_batch(
     idx: usize,
     leg: Leg,
     io: &mut RelayIo,
+    strict: bool,
 ) {
     let RelayIo { rx, tx, plan } = io;
     plan.clear();
@@ -121,7 +123,11 @@ fn relay_batch(
         };
         packets += 1;
         bytes += d.wire_len;
-        plan_packet(slots, worker, idx, leg, i, &d, plan);
+        if let Err(reason) = plan_packet(slots, worker, idx, leg, i, rx, plan, strict) {
+            if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
+                count_drop(slot, worker, reason);
+            }
+        }
     }
     if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
         slot.counters.on_rx_batch(packets, bytes);
@@ -130,31 +136,38 @@ fn relay_batch(
     send_plan(slots, worker, idx, rx, tx, plan);
 }
 
-/// Checks, latches and plans one received datagram (slot `i` of the batch).
+/// Checks, decrypts, latches and plans one received datagram (slot `i` of the
+/// batch) for every sink. `Err` is the reason the whole packet was dropped; a drop
+/// for one sink only is counted here and the other sinks still get the packet.
+#[allow(clippy::too_many_arguments)] // the packet path's state, passed unbundled on purpose
 fn plan_packet(
     slots: &mut [Option<StreamSlot>],
     worker: &Counters,
     idx: usize,
     leg: Leg,
     i: usize,
-    d: &Datagram<'_>,
+    rx: &mut RecvBatch,
     plan: &mut Vec<Outgoing>,
-) {
+    strict: bool,
+) -> Result<(), DropReason> {
     let Some(slot) = slots.get_mut(idx).and_then(Option::as_mut) else {
-        return;
+        return Ok(());
     };
+    let d = rx.get(i).ok_or(DropReason::RecvFailed)?;
     // A cut packet is corrupt: relaying it, or latching on it, would be wrong.
     if d.truncated {
-        return count_drop(slot, worker, DropReason::Oversize);
+        return Err(DropReason::Oversize);
     }
-    let kind = match classify(d.data, leg) {
-        Ok(kind) => kind,
-        Err(reason) => return count_drop(slot, worker, reason),
-    };
+    let kind = classify(d.data, leg)?;
     // UDP over IPv4/IPv6 always has a source; anything else is a receive fault.
-    let Some(src) = d.src else {
-        return count_drop(slot, worker, DropReason::RecvFailed);
-    };
+    let src = d.src.ok_or(DropReason::RecvFailed)?;
+    // Strict source: refuse before spending any crypto on someone else's packets.
+    if strict && slot.latch_mut(leg).is_foreign(src) {
+        return Err(DropReason::ForeignSource);
+    }
+    // Decrypt once, in place; SRTP authentication is what makes a packet valid.
+    let (buf, len) = rx.slot_mut(i).ok_or(DropReason::RecvFailed)?;
+    *len = slot.security.open(kind, buf, *len)?;
     // Only a valid packet may latch: garbage must not redirect the return path.
     match slot.latch_mut(leg).observe(src) {
         Observation::Same => {}
@@ -170,40 +183,67 @@ fn plan_packet(
         }
     }
     let sinks = slot.sinks;
-    let slots: &[Option<StreamSlot>] = slots;
-    let Some(slot) = slots.get(idx).and_then(Option::as_ref) else {
-        return;
-    };
     if sinks.is_empty() {
-        return count_drop(slot, worker, DropReason::NotConnected);
+        return Err(DropReason::NotConnected);
     }
-    for sink in sinks.as_slice() {
-        let Some(target) = slots.get(sink.target.get()).and_then(Option::as_ref) else {
-            count_drop(slot, worker, DropReason::NoDestination);
-            continue;
+    let last = sinks.as_slice().len() - 1;
+    for (k, sink) in sinks.as_slice().iter().enumerate() {
+        // Every sink but the last transforms its own copy of the plain packet; the
+        // last one (usually the only one) works in the receive slot itself.
+        let out = if k == last {
+            Some(i)
+        } else {
+            rx.copy_to_spare(i, i * (MAX_SINKS - 1) + k)
         };
-        let (sock, dest) = target.egress(kind);
-        let Some(dest) = dest else {
-            count_drop(slot, worker, DropReason::NoDestination);
-            continue;
+        let planned = match out {
+            Some(out) => plan_sink(slots, sink.target, kind, rx, out, plan),
+            None => Err(DropReason::SendFailed),
         };
-        let (Ok(seq), Ok(rx_slot)) = (u16::try_from(plan.len()), u16::try_from(i)) else {
-            count_drop(slot, worker, DropReason::SendFailed);
-            continue;
-        };
-        // Never grows: capacity is every packet of a batch times every sink.
-        if plan.len() >= plan.capacity() {
-            count_drop(slot, worker, DropReason::SendFailed);
-            continue;
+        if let Err(reason) = planned {
+            if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
+                count_drop(slot, worker, reason);
+            }
         }
-        plan.push(Outgoing {
-            fd: sock.as_raw_fd(),
-            seq,
-            slot: rx_slot,
-            target: sink.target,
-            dest,
-        });
     }
+    Ok(())
+}
+
+/// Prepares slot `out` (a plain packet of `kind`) for `target`'s peer: encrypts it in
+/// place if that leg is SRTP, then adds it to the send plan.
+fn plan_sink(
+    slots: &mut [Option<StreamSlot>],
+    target_idx: SlotIndex,
+    kind: PacketKind,
+    rx: &mut RecvBatch,
+    out: usize,
+    plan: &mut Vec<Outgoing>,
+) -> Result<(), DropReason> {
+    let target = slots
+        .get_mut(target_idx.get())
+        .and_then(Option::as_mut)
+        .ok_or(DropReason::NoDestination)?;
+    let (sock, dest) = target.egress(kind);
+    let dest = dest.ok_or(DropReason::NoDestination)?;
+    let fd = sock.as_raw_fd();
+    let (Ok(seq), Ok(out_slot)) = (u16::try_from(plan.len()), u16::try_from(out)) else {
+        return Err(DropReason::SendFailed);
+    };
+    // Never grows: capacity is every packet of a batch times every sink.
+    if plan.len() >= plan.capacity() {
+        return Err(DropReason::SendFailed);
+    }
+    if !target.security.is_plain() {
+        let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;
+        *len = target.security.seal(kind, buf, *len)?;
+    }
+    plan.push(Outgoing {
+        fd,
+        seq,
+        slot: out_slot,
+        target: target_idx,
+        dest,
+    });
+    Ok(())
 }
 
 /// Sends the plan: one `sendmmsg` per egress socket, in arrival order per socket.

@@ -10,8 +10,16 @@ use sbc_core::media::RemoteMedia;
 use crate::latch::Latch;
 use crate::packet::{Leg, PacketKind};
 use crate::pool::PairIndex;
+use crate::security::StreamSecurity;
 use crate::sink::{SinkList, SlotIndex};
 use crate::stats::Counters;
+
+/// The worker-wide rules the packet path applies (from `MediaSettings`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RelayPolicy {
+    pub strict_source: bool,
+    pub replay_window: u32,
+}
 
 #[derive(Debug)]
 pub(crate) struct StreamSlot {
@@ -31,16 +39,31 @@ pub(crate) struct StreamSlot {
     pub peer: Option<SlotIndex>,
     /// Where packets received here go; compiled by `compile_sinks`.
     pub sinks: SinkList,
+    /// SRTP contexts of this leg (plain RTP by default).
+    pub security: StreamSecurity,
     pub counters: Arc<Counters>,
 }
 
 impl StreamSlot {
-    /// Applies an SDP offer/answer. Returns true if a latch was re-opened.
-    pub(crate) fn set_remote(&mut self, remote: &RemoteMedia) -> bool {
-        let rtp_reopened = self.rtp_latch.set_sdp(remote.rtp);
-        let rtcp_reopened = self.rtcp_latch.set_sdp(remote.rtcp);
+    /// Applies an SDP offer/answer (addresses, mux, SRTP keys). Returns true if a
+    /// latch was re-opened. With `strict` every new SDP re-opens the latches.
+    pub(crate) fn set_remote(&mut self, remote: &RemoteMedia, policy: &RelayPolicy) -> bool {
+        let mut reopened = self.rtp_latch.set_sdp(remote.rtp);
+        reopened |= self.rtcp_latch.set_sdp(remote.rtcp);
+        if policy.strict_source {
+            self.rtp_latch.reopen();
+            self.rtcp_latch.reopen();
+            reopened = true;
+        }
         self.rtcp_mux = remote.rtcp_mux;
-        rtp_reopened || rtcp_reopened
+        if let Err(e) = self
+            .security
+            .update(remote.srtp.as_ref(), policy.replay_window)
+        {
+            tracing::error!(stream = %self.id, call = %self.call, error = %e,
+                "SRTP keys unusable: the stream drops every packet");
+        }
+        reopened
     }
 
     /// Forgets everything learned for the previous stream on these sockets.
@@ -50,6 +73,7 @@ impl StreamSlot {
         self.rtcp_mux = false;
         self.peer = None;
         self.sinks.clear();
+        self.security = StreamSecurity::Plain;
     }
 
     pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {

@@ -26,10 +26,22 @@ pub enum DropReason {
     /// Larger than a receive slot (2 KiB): no RTP/RTCP packet is, so it is not
     /// relayed (truncating it would forward a corrupt packet).
     Oversize,
+    /// Strict source: the stream has latched and this came from another address.
+    ForeignSource,
+    /// The SRTP/SRTCP authentication tag did not verify (wrong key, forged, corrupt).
+    SrtpAuth,
+    /// An SRTP/SRTCP index already seen or older than the replay window.
+    SrtpReplay,
+    /// Too short for its SRTP trailer, a bad header, or an MKI we did not issue.
+    SrtpMalformed,
+    /// The key's packet budget is used up (RFC 3711 §9.2): a re-key is needed.
+    SrtpKeyExhausted,
+    /// Signaling asked for SRTP with keys the media plane could not use.
+    SrtpNoKey,
 }
 
 impl DropReason {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 13;
     pub const ALL: [DropReason; DropReason::COUNT] = [
         DropReason::TooShort,
         DropReason::BadVersion,
@@ -38,6 +50,12 @@ impl DropReason {
         DropReason::SendFailed,
         DropReason::RecvFailed,
         DropReason::Oversize,
+        DropReason::ForeignSource,
+        DropReason::SrtpAuth,
+        DropReason::SrtpReplay,
+        DropReason::SrtpMalformed,
+        DropReason::SrtpKeyExhausted,
+        DropReason::SrtpNoKey,
     ];
 
     /// Stable label for metrics.
@@ -50,6 +68,12 @@ impl DropReason {
             DropReason::SendFailed => "send_failed",
             DropReason::RecvFailed => "recv_failed",
             DropReason::Oversize => "oversize",
+            DropReason::ForeignSource => "foreign_source",
+            DropReason::SrtpAuth => "srtp_auth",
+            DropReason::SrtpReplay => "srtp_replay",
+            DropReason::SrtpMalformed => "srtp_malformed",
+            DropReason::SrtpKeyExhausted => "srtp_key_exhausted",
+            DropReason::SrtpNoKey => "srtp_no_key",
         }
     }
 

@@ -19,7 +19,7 @@ use crate::packet::Leg;
 use crate::pool::{PairIndex, PortPool};
 use crate::relay::RelayIo;
 use crate::sink::SlotIndex;
-use crate::slot::StreamSlot;
+use crate::slot::{RelayPolicy, StreamSlot};
 use crate::stats::Counters;
 
 /// Token of the worker's `Waker`; stream tokens are `slot << 1 | leg`.
@@ -76,6 +76,7 @@ pub(crate) struct Worker {
     ready: Vec<Token>,
     pub(crate) counters: Arc<Counters>,
     pool: Arc<Mutex<PortPool>>,
+    pub(crate) policy: RelayPolicy,
     running: bool,
 }
 
@@ -87,6 +88,7 @@ impl Worker {
         counters: Arc<Counters>,
         pool: Arc<Mutex<PortPool>>,
         idle_timeout: Option<std::time::Duration>,
+        policy: RelayPolicy,
     ) -> Self {
         Worker {
             idle_timeout,
@@ -102,6 +104,7 @@ impl Worker {
             ready: Vec::with_capacity(EVENTS_CAPACITY),
             counters,
             pool,
+            policy,
             running: true,
         }
     }
@@ -215,6 +218,7 @@ impl Worker {
             rtcp_mux: false,
             peer: None,
             sinks: Default::default(),
+            security: Default::default(),
             counters: new.counters,
         };
         let registry = self.poll.registry();
@@ -250,8 +254,9 @@ impl Worker {
         let Some(&idx) = self.by_id.get(&id) else {
             return;
         };
+        let policy = self.policy;
         if let Some(slot) = self.slot_mut(idx) {
-            if slot.set_remote(remote) {
+            if slot.set_remote(remote, &policy) {
                 tracing::debug!(stream = %id, call = %slot.call, "media latch re-opened by new SDP");
             }
         }

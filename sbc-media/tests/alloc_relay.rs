@@ -1,6 +1,7 @@
 //! The relay's packet path allocates nothing: after a warm-up, 10,000 packets each way
 //! (plus RTCP) through one call leave the media worker threads' allocation counter at
-//! zero, also when re-INVITEs re-open the latch mid-stream. Control commands may
+//! zero, also when re-INVITEs re-open the latch mid-stream, and with SRTP on both legs
+//! (decrypt and re-encrypt in place). Control commands may
 //! allocate, so counting is switched off around them.
 //!
 //! Own test binary because it installs a counting `#[global_allocator]`. Only threads
@@ -189,4 +190,100 @@ fn relaying_across_re_invites_allocates_nothing() {
     assert!(round >= 9, "the latch was re-opened {round} times");
     assert_eq!(total, (0, 0), "media worker allocated while relaying");
     assert_eq!(c.engine.stats().traffic.drops.total(), 0);
+}
+
+/// SRTP on both legs with different suites (A: AES_CM_128_HMAC_SHA1_80, B:
+/// AEAD_AES_128_GCM), SRTP and SRTCP both ways: decrypting and re-encrypting in place
+/// allocates nothing either. The phones' own crypto runs on the test thread (not counted).
+#[test]
+fn srtp_relaying_allocates_nothing() {
+    use sbc_core::media::{SrtpKey, SrtpKeying, SrtpSuite};
+    use sbc_media::srtp::{SrtpConfig, SrtpContext, Suite};
+
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let key = |suite: SrtpSuite, seed: u8| {
+        let bytes: Vec<u8> = (0..suite.key_salt_len() as u8).map(|i| i ^ seed).collect();
+        SrtpKey::new(suite, &bytes, None).unwrap()
+    };
+    let ctx = |k: &SrtpKey, suite: Suite| {
+        let (m, s) = k.key_salt().split_at(suite.key_len());
+        SrtpContext::new(suite, m, s, &SrtpConfig::default()).unwrap()
+    };
+    let (cm, gcm) = (SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AeadAes128Gcm);
+    let (a_phone, a_sbc, b_phone, b_sbc) = (key(cm, 1), key(cm, 2), key(gcm, 3), key(gcm, 4));
+    let engine = MediaEngine::start(settings(4, 1)).expect("engine starts");
+    let (a, ep_a) = engine.allocate(CallRef(1), LegSide::A).unwrap();
+    let (b, ep_b) = engine.allocate(CallRef(1), LegSide::B).unwrap();
+    let (pa, pb) = (phone(), phone());
+    let keying = |inbound: &SrtpKey, outbound: &SrtpKey| SrtpKeying {
+        inbound: inbound.clone(),
+        outbound: outbound.clone(),
+    };
+    engine
+        .set_remote(a, remote_mux(addr(&pa)).with_srtp(keying(&a_phone, &a_sbc)))
+        .unwrap();
+    engine
+        .set_remote(b, remote_mux(addr(&pb)).with_srtp(keying(&b_phone, &b_sbc)))
+        .unwrap();
+    engine.connect(a, b).unwrap();
+    engine.sync().unwrap();
+    let (mut a_tx, mut a_rx) = (
+        ctx(&a_phone, Suite::AesCm128HmacSha1_80),
+        ctx(&a_sbc, Suite::AesCm128HmacSha1_80),
+    );
+    let (mut b_tx, mut b_rx) = (
+        ctx(&b_phone, Suite::AeadAes128Gcm),
+        ctx(&b_sbc, Suite::AeadAes128Gcm),
+    );
+    let mut buf = [0u8; 2048];
+    // Sends `plain` protected by `tx` from `from` to `to`, receives it on `at`,
+    // unprotects it with `rx` and checks it is `plain` again.
+    let mut hop = |plain: &[u8],
+                   rtcp: bool,
+                   tx: &mut SrtpContext,
+                   rx: &mut SrtpContext,
+                   from: &UdpSocket,
+                   to: std::net::SocketAddr,
+                   at: &UdpSocket| {
+        buf[..plain.len()].copy_from_slice(plain);
+        let n = if rtcp {
+            tx.protect_rtcp(&mut buf, plain.len()).unwrap()
+        } else {
+            tx.protect_rtp(&mut buf, plain.len()).unwrap()
+        };
+        from.send_to(&buf[..n], to).unwrap();
+        let (mut wire, _) = recv(at);
+        let n = if rtcp {
+            rx.unprotect_rtcp(&mut wire)
+        } else {
+            rx.unprotect_rtp(&mut wire)
+        }
+        .expect("the far end authenticates the SBC's packet");
+        assert_eq!(&wire[..n], plain);
+    };
+    let mut round = |seq: u16| {
+        hop(&rtp(seq), false, &mut a_tx, &mut b_rx, &pa, ep_a.rtp, &pb);
+        hop(&rtp(seq), false, &mut b_tx, &mut a_rx, &pb, ep_b.rtp, &pa);
+        if seq.is_multiple_of(BURST) {
+            hop(&rtcp_rr(1), true, &mut a_tx, &mut b_rx, &pa, ep_a.rtp, &pb);
+            hop(&rtcp_rr(2), true, &mut b_tx, &mut a_rx, &pb, ep_b.rtp, &pa);
+        }
+    };
+    for seq in 0..WARM_UP {
+        round(seq);
+    }
+    engine.sync().unwrap();
+    start_counting();
+    for seq in WARM_UP..WARM_UP + PACKETS / 2 {
+        round(seq);
+    }
+    let (allocs, bytes) = stop_counting();
+    assert_eq!(
+        (allocs, bytes),
+        (0, 0),
+        "media worker allocated while relaying SRTP"
+    );
+    assert_eq!(engine.stats().traffic.drops.total(), 0);
 }

@@ -14,21 +14,21 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use mio::{Poll, Waker};
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
+use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, MediaEvent, RemoteMedia};
 
 use crate::command::{Command, NewStream, Reuse};
 use crate::pool::{PairIndex, PortPool};
 use crate::settings::MediaSettings;
 use crate::slot::RelayPolicy;
 use crate::stats::{Counters, MediaStats, TrafficStats};
-use crate::worker::{lock, Worker, WAKER_TOKEN};
+use crate::worker::{lock, Worker, WorkerSetup, WAKER_TOKEN};
 
 /// How long `sync` waits for a worker before calling it stuck.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,7 +79,12 @@ pub struct MediaEngine {
     /// Most pairs one worker keeps parked (0: close on release).
     park_cap: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Events from all workers, until someone takes the receiver.
+    events: Mutex<Option<Receiver<MediaEvent>>>,
 }
+
+/// Media events queued before the consumer falls behind and new ones are lost.
+const EVENT_QUEUE: usize = 4096;
 
 impl std::fmt::Debug for MediaEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -96,6 +101,7 @@ impl MediaEngine {
         settings.validate()?;
         let pool = PortPool::new(settings.bind, settings.port_min, settings.port_max)?;
         let pool = Arc::new(Mutex::new(pool));
+        let (events_tx, events_rx) = mpsc::sync_channel(EVENT_QUEUE);
         let mut engine = MediaEngine {
             settings,
             pool,
@@ -104,6 +110,7 @@ impl MediaEngine {
             next_stream: AtomicU64::new(1),
             park_cap: 0,
             threads: Mutex::new(Vec::new()),
+            events: Mutex::new(Some(events_rx)),
         };
         // At most half the range parked across all workers: idle sockets must never be
         // why a call gets 503.
@@ -115,8 +122,13 @@ impl MediaEngine {
                 strict_source: engine.settings.strict_source,
                 replay_window: engine.settings.srtp_replay_window,
             };
-            let (handle, thread) =
-                spawn_worker(index, &engine.pool, engine.settings.defer_wakeups, policy)?;
+            let (handle, thread) = spawn_worker(
+                index,
+                &engine.pool,
+                engine.settings.defer_wakeups,
+                policy,
+                events_tx.clone(),
+            )?;
             engine.workers.push(handle);
             guard(&engine.threads).push(thread);
         }
@@ -145,6 +157,13 @@ impl MediaEngine {
             ports_parked,
             traffic,
         }
+    }
+
+    /// The queue of media events (DTMF digits…) from every worker. There is one
+    /// consumer: the first call gets it, later calls get `None`. Untaken, the queue
+    /// fills and further events are dropped (the relay never waits for it).
+    pub fn take_events(&self) -> Option<Receiver<MediaEvent>> {
+        guard(&self.events).take()
     }
 
     /// One stream's counters, while it exists.
@@ -332,6 +351,7 @@ fn spawn_worker(
     pool: &Arc<Mutex<PortPool>>,
     defer_wakeups: bool,
     policy: RelayPolicy,
+    events: SyncSender<MediaEvent>,
 ) -> Result<(WorkerHandle, JoinHandle<()>), MediaError> {
     let io_err = |e: std::io::Error| MediaError::Io(format!("starting media worker: {e}"));
     let poll = Poll::new().map_err(io_err)?;
@@ -339,15 +359,16 @@ fn spawn_worker(
     let (tx, rx) = mpsc::channel();
     let counters = Arc::new(Counters::default());
     let idle = defer_wakeups.then_some(crate::settings::CONTROL_INTERVAL);
-    let worker = Worker::new(
+    let worker = Worker::new(WorkerSetup {
         index,
         poll,
-        rx,
-        Arc::clone(&counters),
-        Arc::clone(pool),
-        idle,
+        commands: rx,
+        counters: Arc::clone(&counters),
+        pool: Arc::clone(pool),
+        idle_timeout: idle,
         policy,
-    );
+        media_events: events,
+    });
     let thread = std::thread::Builder::new()
         .name(format!("sbc-media-{index}"))
         .spawn(move || worker.run())

@@ -19,6 +19,7 @@ mod latch;
 mod mmsg;
 mod packet;
 mod pool;
+mod quality;
 mod relay;
 pub mod rtp;
 mod security;
@@ -41,4 +42,4 @@ pub mod testing {
 
 pub use engine::MediaEngine;
 pub use settings::MediaSettings;
-pub use stats::{DropCounts, DropReason, MediaStats, TrafficStats};
+pub use stats::{DropCounts, DropReason, MediaStats, RtpQuality, TrafficStats};

@@ -13,11 +13,16 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
+use std::sync::mpsc::SyncSender;
+use std::time::Instant;
+
 use mio::Token;
+use sbc_core::media::{MediaEvent, MediaEventKind};
 
 use crate::latch::Observation;
 use crate::mmsg::{RecvBatch, SendBatch, Sent, BATCH};
 use crate::packet::{classify, Leg, PacketKind};
+use crate::rtp::DtmfEvent;
 use crate::sink::{SlotIndex, MAX_SINKS};
 use crate::slot::StreamSlot;
 use crate::stats::{Counters, DropReason};
@@ -94,8 +99,14 @@ impl Worker {
                 }
             };
             budget = budget.saturating_sub(n);
-            let strict = self.policy.strict_source;
-            relay_batch(&mut self.slots, &self.counters, idx.get(), leg, io, strict);
+            let ctx = BatchCtx {
+                worker: &self.counters,
+                strict: self.policy.strict_source,
+                // One clock read per batch: arrival time for jitter (vDSO, no syscall).
+                now: Instant::now(),
+                events: &self.media_events,
+            };
+            relay_batch(&mut self.slots, &ctx, idx.get(), leg, io);
             // Even after a short batch, read again until EAGAIN: mio's edge-triggered
             // contract. Whether a datagram queued behind a read fires a new edge is a
             // kernel detail (recent Linux wakes only when the queue was empty), and a
@@ -105,15 +116,24 @@ impl Worker {
     }
 }
 
+/// What every packet of one batch shares: the worker's counters and rules, the
+/// batch's arrival time and the event queue.
+struct BatchCtx<'w> {
+    worker: &'w Counters,
+    strict: bool,
+    now: Instant,
+    events: &'w SyncSender<MediaEvent>,
+}
+
 /// Handles the datagrams of one `recvmmsg` on stream `idx`: plan, then send.
 fn relay_batch(
     slots: &mut [Option<StreamSlot>],
-    worker: &Counters,
+    ctx: &BatchCtx<'_>,
     idx: usize,
     leg: Leg,
     io: &mut RelayIo,
-    strict: bool,
 ) {
+    let worker = ctx.worker;
     let RelayIo { rx, tx, plan } = io;
     plan.clear();
     let (mut packets, mut bytes) = (0, 0);
@@ -123,14 +143,15 @@ fn relay_batch(
         };
         packets += 1;
         bytes += d.wire_len;
-        if let Err(reason) = plan_packet(slots, worker, idx, leg, i, rx, plan, strict) {
+        if let Err(reason) = plan_packet(slots, ctx, idx, leg, i, rx, plan) {
             if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
                 count_drop(slot, worker, reason);
             }
         }
     }
-    if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
+    if let Some(slot) = slots.get_mut(idx).and_then(Option::as_mut) {
         slot.counters.on_rx_batch(packets, bytes);
+        slot.quality.publish(&slot.counters, worker);
     }
     worker.on_rx_batch(packets, bytes);
     send_plan(slots, worker, idx, rx, tx, plan);
@@ -139,17 +160,16 @@ fn relay_batch(
 /// Checks, decrypts, latches and plans one received datagram (slot `i` of the
 /// batch) for every sink. `Err` is the reason the whole packet was dropped; a drop
 /// for one sink only is counted here and the other sinks still get the packet.
-#[allow(clippy::too_many_arguments)] // the packet path's state, passed unbundled on purpose
 fn plan_packet(
     slots: &mut [Option<StreamSlot>],
-    worker: &Counters,
+    ctx: &BatchCtx<'_>,
     idx: usize,
     leg: Leg,
     i: usize,
     rx: &mut RecvBatch,
     plan: &mut Vec<Outgoing>,
-    strict: bool,
 ) -> Result<(), DropReason> {
+    let worker = ctx.worker;
     let Some(slot) = slots.get_mut(idx).and_then(Option::as_mut) else {
         return Ok(());
     };
@@ -162,7 +182,7 @@ fn plan_packet(
     // UDP over IPv4/IPv6 always has a source; anything else is a receive fault.
     let src = d.src.ok_or(DropReason::RecvFailed)?;
     // Strict source: refuse before spending any crypto on someone else's packets.
-    if strict && slot.latch_mut(leg).is_foreign(src) {
+    if ctx.strict && slot.latch_mut(leg).is_foreign(src) {
         return Err(DropReason::ForeignSource);
     }
     // Decrypt once, in place; SRTP authentication is what makes a packet valid.
@@ -180,6 +200,12 @@ fn plan_packet(
         Observation::Foreign => {
             slot.counters.on_foreign();
             worker.on_foreign();
+        }
+    }
+    if kind == PacketKind::Rtp {
+        let plain = buf.get(..*len).unwrap_or_default();
+        if let Some(ev) = slot.quality.on_rtp(plain, ctx.now) {
+            emit_dtmf(slot, ctx.events, &ev);
         }
     }
     let sinks = slot.sinks;
@@ -206,6 +232,23 @@ fn plan_packet(
         }
     }
     Ok(())
+}
+
+/// Queues a detected key press; a full queue loses it (the relay never waits).
+#[cold]
+fn emit_dtmf(slot: &StreamSlot, events: &SyncSender<MediaEvent>, ev: &DtmfEvent) {
+    let event = MediaEvent {
+        call: slot.call,
+        side: slot.side,
+        stream: slot.id,
+        kind: MediaEventKind::Dtmf {
+            digit: ev.digit.as_char(),
+            timestamp: ev.timestamp,
+        },
+    };
+    if events.try_send(event).is_err() {
+        tracing::warn!(stream = %slot.id, "media event queue full: DTMF digit lost");
+    }
 }
 
 /// Prepares slot `out` (a plain packet of `kind`) for `target`'s peer: encrypts it in

@@ -10,6 +10,7 @@ use sbc_core::media::RemoteMedia;
 use crate::latch::Latch;
 use crate::packet::{Leg, PacketKind};
 use crate::pool::PairIndex;
+use crate::quality::StreamQuality;
 use crate::security::StreamSecurity;
 use crate::sink::{SinkList, SlotIndex};
 use crate::stats::Counters;
@@ -41,6 +42,8 @@ pub(crate) struct StreamSlot {
     pub sinks: SinkList,
     /// SRTP contexts of this leg (plain RTP by default).
     pub security: StreamSecurity,
+    /// Loss, jitter and DTMF of what the peer sends.
+    pub quality: StreamQuality,
     pub counters: Arc<Counters>,
 }
 
@@ -56,6 +59,8 @@ impl StreamSlot {
             reopened = true;
         }
         self.rtcp_mux = remote.rtcp_mux;
+        self.quality
+            .configure(remote.clock_rate, remote.telephone_event);
         if let Err(e) = self
             .security
             .update(remote.srtp.as_ref(), policy.replay_window)
@@ -74,6 +79,7 @@ impl StreamSlot {
         self.peer = None;
         self.sinks.clear();
         self.security = StreamSecurity::Plain;
+        self.quality.reset();
     }
 
     pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {

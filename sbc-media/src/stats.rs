@@ -111,6 +111,21 @@ pub struct TrafficStats {
     /// a rise means NAT rebinding or someone spraying RTP at our ports.
     pub foreign_source_packets: u64,
     pub drops: DropCounts,
+    pub rtp: RtpQuality,
+}
+
+/// RFC 3550 receive quality of the RTP a stream got from its peer (current source).
+/// Engine totals sum `expected` and `lost` over all sources ever seen; `jitter_us`
+/// and `duplicates` are per stream only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RtpQuality {
+    /// Packets expected from the sequence numbers (A.3).
+    pub expected: u64,
+    /// Expected minus received; negative with duplicates (A.3).
+    pub lost: i64,
+    /// Interarrival jitter (A.8), in microseconds.
+    pub jitter_us: u64,
+    pub duplicates: u64,
 }
 
 impl AddAssign for TrafficStats {
@@ -120,6 +135,10 @@ impl AddAssign for TrafficStats {
         self.packets_sent += o.packets_sent;
         self.bytes_sent += o.bytes_sent;
         self.foreign_source_packets += o.foreign_source_packets;
+        self.rtp.expected += o.rtp.expected;
+        self.rtp.lost += o.rtp.lost;
+        self.rtp.duplicates += o.rtp.duplicates;
+        self.rtp.jitter_us = self.rtp.jitter_us.max(o.rtp.jitter_us);
         for (mine, theirs) in self.drops.0.iter_mut().zip(o.drops.0) {
             *mine += theirs;
         }
@@ -147,6 +166,11 @@ pub(crate) struct Counters {
     tx_bytes: AtomicU64,
     foreign: AtomicU64,
     drops: [AtomicU64; DropReason::COUNT],
+    rtp_expected: AtomicU64,
+    /// `i64` bits.
+    rtp_lost: AtomicU64,
+    rtp_jitter_us: AtomicU64,
+    rtp_duplicates: AtomicU64,
 }
 
 /// Single-writer increment: no read-modify-write needed because nobody else writes.
@@ -186,6 +210,20 @@ impl Counters {
         }
     }
 
+    /// A stream's current quality figures (replaced, not added).
+    pub(crate) fn set_quality(&self, expected: u64, lost: i64, jitter_us: u64, duplicates: u64) {
+        self.rtp_expected.store(expected, Relaxed);
+        self.rtp_lost.store(lost as u64, Relaxed);
+        self.rtp_jitter_us.store(jitter_us, Relaxed);
+        self.rtp_duplicates.store(duplicates, Relaxed);
+    }
+
+    /// Worker totals: expected and lost packets added by one stream since last time.
+    pub(crate) fn add_quality(&self, expected: u64, lost: u64) {
+        bump(&self.rtp_expected, expected);
+        bump(&self.rtp_lost, lost);
+    }
+
     pub(crate) fn snapshot(&self) -> TrafficStats {
         let mut drops = DropCounts::default();
         for (out, c) in drops.0.iter_mut().zip(&self.drops) {
@@ -198,6 +236,12 @@ impl Counters {
             bytes_sent: self.tx_bytes.load(Relaxed),
             foreign_source_packets: self.foreign.load(Relaxed),
             drops,
+            rtp: RtpQuality {
+                expected: self.rtp_expected.load(Relaxed),
+                lost: self.rtp_lost.load(Relaxed) as i64,
+                jitter_us: self.rtp_jitter_us.load(Relaxed),
+                duplicates: self.rtp_duplicates.load(Relaxed),
+            },
         }
     }
 }

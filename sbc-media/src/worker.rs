@@ -7,12 +7,12 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::io;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 
 use mio::{Events, Interest, Poll, Token};
 use sbc_core::ids::StreamId;
-use sbc_core::media::RemoteMedia;
+use sbc_core::media::{MediaEvent, RemoteMedia};
 
 use crate::command::{Command, NewStream, Reuse};
 use crate::packet::Leg;
@@ -77,19 +77,35 @@ pub(crate) struct Worker {
     pub(crate) counters: Arc<Counters>,
     pool: Arc<Mutex<PortPool>>,
     pub(crate) policy: RelayPolicy,
+    /// Where detected events go (bounded; a full queue loses events, never blocks).
+    pub(crate) media_events: SyncSender<MediaEvent>,
     running: bool,
 }
 
+/// How a worker is wired to its engine: shared pool and counters, its queues, rules.
+pub(crate) struct WorkerSetup {
+    pub index: usize,
+    pub poll: Poll,
+    pub commands: Receiver<Command>,
+    pub counters: Arc<Counters>,
+    pub pool: Arc<Mutex<PortPool>>,
+    pub idle_timeout: Option<std::time::Duration>,
+    pub policy: RelayPolicy,
+    pub media_events: SyncSender<MediaEvent>,
+}
+
 impl Worker {
-    pub(crate) fn new(
-        index: usize,
-        poll: Poll,
-        commands: Receiver<Command>,
-        counters: Arc<Counters>,
-        pool: Arc<Mutex<PortPool>>,
-        idle_timeout: Option<std::time::Duration>,
-        policy: RelayPolicy,
-    ) -> Self {
+    pub(crate) fn new(setup: WorkerSetup) -> Self {
+        let WorkerSetup {
+            index,
+            poll,
+            commands,
+            counters,
+            pool,
+            idle_timeout,
+            policy,
+            media_events,
+        } = setup;
         Worker {
             idle_timeout,
             index,
@@ -105,6 +121,7 @@ impl Worker {
             counters,
             pool,
             policy,
+            media_events,
             running: true,
         }
     }
@@ -112,7 +129,7 @@ impl Worker {
     /// The thread body: poll, relay, apply commands, until `Shutdown`.
     pub(crate) fn run(mut self) {
         IN_MEDIA_WORKER.with(|f| f.set(true));
-        // The batch buffers (about 200 KiB) live for the thread: nothing is allocated later.
+        // The batch buffers (about 550 KiB) live for the thread: nothing is allocated later.
         let mut io = RelayIo::new();
         while self.running {
             // Unfinished sockets mean "do not sleep": poll just to collect new edges.
@@ -219,6 +236,7 @@ impl Worker {
             peer: None,
             sinks: Default::default(),
             security: Default::default(),
+            quality: Default::default(),
             counters: new.counters,
         };
         let registry = self.poll.registry();

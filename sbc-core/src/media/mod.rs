@@ -11,8 +11,10 @@ use std::net::SocketAddr;
 
 use crate::ids::{CallRef, LegSide, StreamId};
 
+mod events;
 mod srtp;
 
+pub use events::{MediaEvent, MediaEventKind};
 pub use srtp::{SrtpKey, SrtpKeyError, SrtpKeying, SrtpMki, SrtpSuite};
 
 /// The SBC-side address of one stream, to be written into that leg's SDP.
@@ -48,6 +50,12 @@ pub struct RemoteMedia {
     /// same keys keeps the crypto state (ROC, replay window): only a changed key
     /// starts a new context.
     pub srtp: Option<SrtpKeying>,
+    /// RTP clock rate of the first payload type of the m= line (for jitter in
+    /// time units); `None`: 8 kHz is assumed.
+    pub clock_rate: Option<u32>,
+    /// The payload type of `telephone-event` (RFC 4733) in this SDP, if any: the
+    /// media plane reports the digits it carries.
+    pub telephone_event: Option<u8>,
 }
 
 impl RemoteMedia {
@@ -63,7 +71,16 @@ impl RemoteMedia {
             rtcp_mux,
             direction,
             srtp: None,
+            clock_rate: None,
+            telephone_event: None,
         }
+    }
+
+    /// The main payload's clock rate and the telephone-event payload type, from SDP.
+    pub fn with_payloads(mut self, clock_rate: Option<u32>, telephone_event: Option<u8>) -> Self {
+        self.clock_rate = clock_rate;
+        self.telephone_event = telephone_event;
+        self
     }
 
     /// The same media, protected with SRTP.

@@ -48,6 +48,11 @@ pub(crate) enum Command {
         a: StreamId,
         b: StreamId,
     },
+    /// Rewrite (or stop rewriting) what `id` sends to its peer.
+    SetEgress {
+        id: StreamId,
+        rewrite: Option<crate::egress::EgressRewrite>,
+    },
     /// End these streams: park their sockets for reuse (`park`: true) or close them and
     /// return their ports to the pool.
     Release {

@@ -24,6 +24,7 @@ use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, MediaEvent, RemoteMedia};
 
 use crate::command::{Command, NewStream, Reuse};
+use crate::egress::EgressRewrite;
 use crate::pool::{PairIndex, PortPool};
 use crate::settings::MediaSettings;
 use crate::slot::RelayPolicy;
@@ -164,6 +165,25 @@ impl MediaEngine {
     /// fills and further events are dropped (the relay never waits for it).
     pub fn take_events(&self) -> Option<Receiver<MediaEvent>> {
         guard(&self.events).take()
+    }
+
+    /// Makes everything `stream` sends to its peer one continuous RTP stream with SSRC
+    /// `rewrite.ssrc`, whatever feeds it (see `egress`); `None` stops rewriting.
+    pub fn set_egress_rewrite(
+        &self,
+        stream: StreamId,
+        rewrite: Option<EgressRewrite>,
+    ) -> Result<(), MediaError> {
+        let reg = guard(&self.registry);
+        let worker = self.entry_worker(&reg, stream)?;
+        let handle = self.workers.get(worker).ok_or_else(stopped)?;
+        send(
+            handle,
+            Command::SetEgress {
+                id: stream,
+                rewrite,
+            },
+        )
     }
 
     /// One stream's counters, while it exists.

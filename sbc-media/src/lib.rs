@@ -14,6 +14,7 @@
 //! `stats` (counters).
 
 mod command;
+mod egress;
 mod engine;
 mod latch;
 mod mmsg;
@@ -40,6 +41,7 @@ pub mod testing {
     }
 }
 
+pub use egress::{EgressRewrite, MAX_PT_MAPS};
 pub use engine::MediaEngine;
 pub use settings::MediaSettings;
 pub use stats::{DropCounts, DropReason, MediaStats, RtpQuality, TrafficStats};

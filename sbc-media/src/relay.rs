@@ -222,7 +222,15 @@ fn plan_packet(
             rx.copy_to_spare(i, i * (MAX_SINKS - 1) + k)
         };
         let planned = match out {
-            Some(out) => plan_sink(slots, sink.target, kind, rx, out, plan),
+            Some(out) => plan_sink(
+                slots,
+                (SlotIndex(idx as u32), sink.target),
+                kind,
+                rx,
+                out,
+                plan,
+                ctx.now,
+            ),
             None => Err(DropReason::SendFailed),
         };
         if let Err(reason) = planned {
@@ -255,11 +263,12 @@ fn emit_dtmf(slot: &StreamSlot, events: &SyncSender<MediaEvent>, ev: &DtmfEvent)
 /// place if that leg is SRTP, then adds it to the send plan.
 fn plan_sink(
     slots: &mut [Option<StreamSlot>],
-    target_idx: SlotIndex,
+    (source, target_idx): (SlotIndex, SlotIndex),
     kind: PacketKind,
     rx: &mut RecvBatch,
     out: usize,
     plan: &mut Vec<Outgoing>,
+    now: Instant,
 ) -> Result<(), DropReason> {
     let target = slots
         .get_mut(target_idx.get())
@@ -274,6 +283,10 @@ fn plan_sink(
     // Never grows: capacity is every packet of a batch times every sink.
     if plan.len() >= plan.capacity() {
         return Err(DropReason::SendFailed);
+    }
+    if let (Some(egress), PacketKind::Rtp) = (target.egress.as_mut(), kind) {
+        let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;
+        egress.apply(source, buf.get_mut(..*len).unwrap_or_default(), now);
     }
     if !target.security.is_plain() {
         let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;

@@ -42,6 +42,8 @@ pub(crate) struct StreamSlot {
     pub sinks: SinkList,
     /// SRTP contexts of this leg (plain RTP by default).
     pub security: StreamSecurity,
+    /// SSRC/sequence/timestamp/payload-type rewriting of what we send to the peer.
+    pub egress: Option<crate::egress::Egress>,
     /// Loss, jitter and DTMF of what the peer sends.
     pub quality: StreamQuality,
     pub counters: Arc<Counters>,
@@ -80,6 +82,7 @@ impl StreamSlot {
         self.sinks.clear();
         self.security = StreamSecurity::Plain;
         self.quality.reset();
+        self.egress = None;
     }
 
     pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {

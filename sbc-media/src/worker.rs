@@ -191,6 +191,11 @@ impl Worker {
             Command::Add(new) => self.add(*new),
             Command::SetRemote { id, remote } => self.set_remote(id, &remote),
             Command::Connect { a, b } => self.connect(a, b),
+            Command::SetEgress { id, rewrite } => {
+                if let Some(slot) = self.by_id.get(&id).copied().and_then(|i| self.slot_mut(i)) {
+                    slot.egress = rewrite.map(crate::egress::Egress::new);
+                }
+            }
             Command::Reuse(r) => self.reuse(*r),
             Command::Release { ids, park } => {
                 for id in ids {
@@ -237,6 +242,7 @@ impl Worker {
             sinks: Default::default(),
             security: Default::default(),
             quality: Default::default(),
+            egress: None,
             counters: new.counters,
         };
         let registry = self.poll.registry();

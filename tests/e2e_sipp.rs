@@ -136,6 +136,33 @@ fn rtp_is_relayed_both_ways() {
         );
     }
     assert_no_active_calls(&sbc);
+
+    // The CDR carries each leg's media figures: what its peer sent (RTP quality
+    // included) and what the SBC sent it.
+    support::wait_for(SETTLE, || (sbc.cdr_lines() >= 1).then_some(()));
+    let line = support::read_text(&sbc.cdr_path());
+    let cdr: serde_json::Value = serde_json::from_str(line.trim()).expect("one CDR line");
+    let min = (total * 95 / 100) as u64;
+    for leg in ["a", "b"] {
+        let m = &cdr["media"][leg];
+        let rx = m["rx_packets"].as_u64().unwrap_or(0);
+        let expected = m["rtp_expected"].as_u64().unwrap_or(0);
+        assert!(
+            rx >= min && m["tx_packets"].as_u64().unwrap_or(0) >= min,
+            "CDR {leg}: {m}"
+        );
+        assert!(
+            expected >= rx,
+            "CDR {leg}: RFC 3550 expected < received: {m}"
+        );
+        assert!(m["jitter_ms"].as_f64().is_some(), "CDR {leg}: {m}");
+    }
+    let text = support::metrics::fetch(sbc.metrics()).unwrap_or_default();
+    assert!(
+        metrics::sum(&text, "sbc_media_rtp_expected_packets_total") >= 2.0 * min as f64,
+        "{}",
+        sbc_report(&sbc)
+    );
 }
 
 #[test]

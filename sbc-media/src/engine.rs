@@ -56,6 +56,7 @@ struct Parked {
 
 struct StreamEntry {
     worker: usize,
+    side: LegSide,
     counters: Arc<Counters>,
     pair: PairIndex,
     endpoint: LocalEndpoint,
@@ -80,6 +81,8 @@ pub struct MediaEngine {
     /// Most pairs one worker keeps parked (0: close on release).
     park_cap: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Final per-leg figures of released calls, until their CDR takes them.
+    ended: Mutex<EndedCalls>,
     /// Events from all workers, until someone takes the receiver.
     events: Mutex<Option<Receiver<MediaEvent>>>,
 }
@@ -112,6 +115,7 @@ impl MediaEngine {
             park_cap: 0,
             threads: Mutex::new(Vec::new()),
             events: Mutex::new(Some(events_rx)),
+            ended: Mutex::new(EndedCalls::default()),
         };
         // At most half the range parked across all workers: idle sockets must never be
         // why a call gets 503.
@@ -184,6 +188,12 @@ impl MediaEngine {
                 rewrite,
             },
         )
+    }
+
+    /// The media figures of a released call, per leg (once: for its CDR). Kept for
+    /// the last `ENDED_KEPT` released calls only.
+    pub fn take_call_stats(&self, call: CallRef) -> Option<CallMediaStats> {
+        guard(&self.ended).take(call)
     }
 
     /// One stream's counters, while it exists.
@@ -296,6 +306,7 @@ impl MediaControl for MediaEngine {
             id,
             StreamEntry {
                 worker,
+                side,
                 counters,
                 pair,
                 endpoint,
@@ -342,8 +353,13 @@ impl MediaControl for MediaEngine {
         let now = Instant::now();
         let mut parked = guard(&handle.parked);
         let park = parked.len() + ids.len() <= self.park_cap;
+        let mut totals = CallMediaStats::default();
         for id in &ids {
             if let Some(e) = reg.streams.remove(id) {
+                match e.side {
+                    LegSide::A => totals.a += e.counters.snapshot(),
+                    LegSide::B => totals.b += e.counters.snapshot(),
+                }
                 if park {
                     parked.push_back(Parked {
                         pair: e.pair,
@@ -354,6 +370,7 @@ impl MediaControl for MediaEngine {
             }
         }
         drop(parked);
+        guard(&self.ended).insert(call, totals);
         if let Err(e) = send(handle, Command::Release { ids, park }) {
             tracing::warn!(%call, error = %e, "media release not delivered");
         }
@@ -447,6 +464,41 @@ fn reuse_cmd(
         side,
         counters: Arc::clone(counters),
     }))
+}
+
+/// Media figures of one ended call: what each leg's streams received from their peer
+/// (packets, bytes, loss, jitter, drops) and sent to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallMediaStats {
+    pub a: TrafficStats,
+    pub b: TrafficStats,
+}
+
+/// Released calls kept for their CDR (a bounded map: the oldest go first).
+const ENDED_KEPT: usize = 16_384;
+
+#[derive(Default)]
+struct EndedCalls {
+    stats: HashMap<CallRef, CallMediaStats>,
+    order: VecDeque<CallRef>,
+}
+
+impl EndedCalls {
+    fn insert(&mut self, call: CallRef, stats: CallMediaStats) {
+        if self.stats.insert(call, stats).is_none() {
+            self.order.push_back(call);
+        }
+        while self.order.len() > ENDED_KEPT {
+            if let Some(old) = self.order.pop_front() {
+                self.stats.remove(&old);
+            }
+        }
+    }
+
+    fn take(&mut self, call: CallRef) -> Option<CallMediaStats> {
+        // The order queue keeps the ref until it is evicted; a missing entry is skipped.
+        self.stats.remove(&call)
+    }
 }
 
 fn stopped() -> MediaError {

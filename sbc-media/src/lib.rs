@@ -42,6 +42,6 @@ pub mod testing {
 }
 
 pub use egress::{EgressRewrite, MAX_PT_MAPS};
-pub use engine::MediaEngine;
+pub use engine::{CallMediaStats, MediaEngine};
 pub use settings::MediaSettings;
 pub use stats::{DropCounts, DropReason, MediaStats, RtpQuality, TrafficStats};

@@ -122,3 +122,32 @@ fn each_dtmf_digit_is_reported_once() {
     }
     assert_eq!(digits, ['5', '#']);
 }
+
+#[test]
+fn a_released_call_leaves_its_figures_for_the_cdr() {
+    use sbc_core::media::MediaControl;
+    let engine = engine(4);
+    let (a, b) = (phone(), phone());
+    let c = connected_call(
+        &engine,
+        CallRef(3),
+        remote_mux(addr(&a)),
+        remote_mux(addr(&b)),
+    );
+    for seq in [0u16, 1, 2, 4] {
+        a.send_to(&rtp_pt(seq, u32::from(seq) * 160, 0, &[0; 160]), c.ep_a.rtp)
+            .unwrap();
+        recv(&b);
+    }
+    b.send_to(&rtp_pt(0, 0, 0, &[0; 160]), c.ep_b.rtp).unwrap();
+    recv(&a);
+    eventually(|| engine.stream_stats(c.a).unwrap().packets_sent, 1);
+    eventually(|| engine.stream_stats(c.b).unwrap().packets_sent, 4);
+    eventually(|| engine.stream_stats(c.a).unwrap().rtp.expected, 5);
+    engine.release_call(CallRef(3));
+    let s = engine.take_call_stats(CallRef(3)).expect("figures kept");
+    assert_eq!((s.a.packets_received, s.a.packets_sent), (4, 1));
+    assert_eq!((s.b.packets_received, s.b.packets_sent), (1, 4));
+    assert_eq!((s.a.rtp.expected, s.a.rtp.lost), (5, 1));
+    assert!(engine.take_call_stats(CallRef(3)).is_none(), "taken once");
+}

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use std::sync::Arc;
+
 use sbc_core::call::Cdr;
+use sbc_media::{CallMediaStats, MediaEngine, TrafficStats};
 use sbc_signaling::b2bua::CallEvent;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -35,7 +38,21 @@ impl WallClock {
     }
 }
 
-fn to_json(cdr: &Cdr, clock: WallClock) -> String {
+/// One leg's media figures: what its peer sent us and what we sent it.
+fn leg_json(t: &TrafficStats) -> serde_json::Value {
+    serde_json::json!({
+        "rx_packets": t.packets_received,
+        "rx_bytes": t.bytes_received,
+        "tx_packets": t.packets_sent,
+        "tx_bytes": t.bytes_sent,
+        "rtp_expected": t.rtp.expected,
+        "rtp_lost": t.rtp.lost,
+        "jitter_ms": t.rtp.jitter_us as f64 / 1000.0,
+        "dropped": t.drops.total(),
+    })
+}
+
+fn to_json(cdr: &Cdr, media: Option<&CallMediaStats>, clock: WallClock) -> String {
     let ms = |a: Instant| clock.unix_ms(a);
     serde_json::json!({
         "call": cdr.call.0,
@@ -53,11 +70,16 @@ fn to_json(cdr: &Cdr, clock: WallClock) -> String {
         "final_status": cdr.final_status,
         "cause": cdr.cause.as_str(),
         "ended_by": cdr.ended_by.map(|s| s.as_str()),
+        "media": media.map(|m| serde_json::json!({ "a": leg_json(&m.a), "b": leg_json(&m.b) })),
     })
     .to_string()
 }
 
-pub async fn write(path: Option<PathBuf>, mut events: mpsc::UnboundedReceiver<CallEvent>) {
+pub async fn write(
+    path: Option<PathBuf>,
+    media: Arc<MediaEngine>,
+    mut events: mpsc::UnboundedReceiver<CallEvent>,
+) {
     let clock = WallClock::now();
     let mut file = match &path {
         Some(p) => match tokio::fs::OpenOptions::new()
@@ -76,8 +98,10 @@ pub async fn write(path: Option<PathBuf>, mut events: mpsc::UnboundedReceiver<Ca
     };
     while let Some(ev) = events.recv().await {
         let CallEvent::Ended(cdr) = ev else { continue };
+        // Taken even without a file, so the engine's store does not fill up.
+        let stats = media.take_call_stats(cdr.call);
         let Some(f) = file.as_mut() else { continue };
-        let mut line = to_json(&cdr, clock);
+        let mut line = to_json(&cdr, stats.as_ref(), clock);
         line.push('\n');
         let res = f.write_all(line.as_bytes()).await;
         // Flush when the queue is drained: batches under load, prompt when idle.

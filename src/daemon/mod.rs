@@ -4,6 +4,7 @@
 mod cdr;
 mod driver;
 mod limits;
+mod media_events;
 mod metrics_http;
 mod prometheus;
 
@@ -118,8 +119,13 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
+    let _media_events = media_events::spawn(&media);
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let cdr_task = tokio::spawn(cdr::write(config.cdr.path.clone(), events_rx));
+    let cdr_task = tokio::spawn(cdr::write(
+        config.cdr.path.clone(),
+        media.clone(),
+        events_rx,
+    ));
     let (reload_tx, reload_rx) = mpsc::channel(4);
     tokio::spawn(reload_on_sighup(
         path,

@@ -144,6 +144,18 @@ pub fn render(o: &Observed) -> String {
             reason.as_str()
         );
     }
+    counter(
+        &mut s,
+        "sbc_media_rtp_expected_packets_total",
+        "RTP packets expected from the peers' sequence numbers (RFC 3550 A.3).",
+        m.traffic.rtp.expected,
+    );
+    counter(
+        &mut s,
+        "sbc_media_rtp_lost_packets_total",
+        "RTP packets the peers sent that never reached the SBC (RFC 3550 A.3).",
+        u64::try_from(m.traffic.rtp.lost).unwrap_or(0),
+    );
     s
 }
 

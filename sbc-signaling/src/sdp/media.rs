@@ -227,6 +227,7 @@ impl<'a> MediaDescription<'a> {
                 .map(|port| SocketAddr::new(rtp.ip(), port)),
         });
         RemoteMedia::new(rtp, rtcp, self.rtcp_mux, self.direction)
+            .with_payloads(self.main_clock_rate(), self.telephone_event())
     }
 }
 

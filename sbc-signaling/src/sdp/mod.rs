@@ -32,6 +32,7 @@ mod fields;
 mod lines;
 mod media;
 mod parse;
+mod payloads;
 mod rewrite;
 
 pub use crypto::{choose, crypto_lines, CryptoAttr, CryptoError, KeyParam, Suite, Unusable};

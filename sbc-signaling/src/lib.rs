@@ -4,6 +4,7 @@
 //! Everything except `transport` is sans-IO: state machines take input and an explicit
 //! `now`, and are drained for what to send and when to wake.
 
+pub mod auth;
 pub mod b2bua;
 pub mod metrics;
 pub mod net;

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sbc_core::config::{Config, ConfigErrorKind, Transport, EMBEDDED_DEFAULT_TOML};
+use sbc_core::config::{Config, ConfigErrorKind, SrtpPolicy, Transport, EMBEDDED_DEFAULT_TOML};
+use sbc_core::media::SrtpSuite;
 use sbc_core::TrunkName;
 
 fn repo_config_dir() -> PathBuf {
@@ -57,6 +58,18 @@ fn carrier_example_has_what_it_documents() {
         Some(Path::new("/var/log/sbc/cdr.jsonl"))
     );
     assert_eq!(c.trunk(&pbx).map(|t| t.transport), Some(Transport::Tcp));
+    // Encrypted interconnect toward the carrier, plain RTP on the private side.
+    assert_eq!(
+        c.trunk(&carrier).map(|t| t.srtp),
+        Some(SrtpPolicy::Mandatory)
+    );
+    assert_eq!(
+        c.trunk(&carrier).map(|t| t.srtp_suites.clone()),
+        Some(vec![SrtpSuite::AesCm128HmacSha1_80])
+    );
+    assert_eq!(c.trunk(&pbx).map(|t| t.srtp), Some(SrtpPolicy::Off));
+    assert!(c.media.strict_source);
+    assert_eq!(c.media.srtp_replay_window, 256);
     // The carrier signals from anywhere in its /28; the PBX only from its own address.
     let from = |ip: &str| {
         c.ingress_trunk(ip.parse().unwrap())

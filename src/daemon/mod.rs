@@ -68,7 +68,8 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
             port_max: media_cfg.port_max,
             workers: media_cfg.workers,
             defer_wakeups: true,
-            ..MediaSettings::new(media_cfg.bind, media_cfg.port_min, media_cfg.port_max)
+            strict_source: media_cfg.strict_source,
+            srtp_replay_window: media_cfg.srtp_replay_window,
         })
         .context("starting the media plane")?,
     );
@@ -94,6 +95,7 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
 
     let signaling = Arc::new(SignalingMetrics::default());
     let settings = engine_settings(Arc::new(config.clone()), &bound, media.advertised_ip());
+    // No seed: tags come from an OS-seeded generator and SRTP keys from `OsRng`.
     let engine = B2bua::new(settings.clone(), media.clone(), signaling.clone(), None);
 
     let mut stdout = std::io::stdout().lock();

@@ -326,6 +326,16 @@ impl<'a> Decoder<'a> {
         v.map_or(default, unit)
     }
 
+    /// A boolean; `None` when absent or of another type.
+    pub(crate) fn boolean(&mut self, sec: &Section<'_>, key: &str) -> Option<bool> {
+        let e = self.entry(sec, key)?;
+        let Some(v) = e.value.as_bool() else {
+            self.wrong_type(&e.path, e.pos, "a boolean (true or false)", e.value);
+            return None;
+        };
+        Some(v)
+    }
+
     /// A string; `None` when absent or of another type.
     pub(crate) fn string(&mut self, sec: &Section<'_>, key: &str) -> Option<Spanned<String>> {
         let e = self.entry(sec, key)?;

@@ -61,6 +61,8 @@ mod tests {
             address: addr.parse().unwrap(),
             transport: Transport::Udp,
             accept_from: nets.iter().map(|n| n.parse::<IpNet>().unwrap()).collect(),
+            srtp: Default::default(),
+            srtp_suites: crate::media::SrtpSuite::ALL.to_vec(),
         }
     }
 

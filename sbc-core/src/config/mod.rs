@@ -6,9 +6,10 @@
 //! them all at once. Nothing here does IO beyond reading the file it is asked to load.
 //!
 //! Layout: `schema` (structs and defaults), `decode` (span-aware TOML walker),
-//! `sections` (per-section decoding and single-value rules), `validate` (cross-field
-//! rules), `lookup` (route/trunk lookups at call time), `cidr` (IP networks), `error`,
-//! `load` (entry points), `suggest` (did-you-mean for unknown keys).
+//! `sections` (per-section decoding and single-value rules), `srtp` (a trunk's SRTP
+//! keys), `validate` (cross-field rules), `lookup` (route/trunk lookups at call time),
+//! `cidr` (IP networks), `error`, `load` (entry points), `suggest` (did-you-mean for
+//! unknown keys).
 
 mod cidr;
 mod decode;
@@ -17,6 +18,7 @@ mod load;
 mod lookup;
 mod schema;
 mod sections;
+mod srtp;
 mod suggest;
 mod validate;
 
@@ -25,5 +27,5 @@ pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, Position};
 pub use load::EMBEDDED_DEFAULT_TOML;
 pub use schema::{
     CdrConfig, Config, ListenConfig, LogConfig, MediaConfig, MetricsConfig, RouteConfig, SipConfig,
-    TcpConfig, Transport, TrunkConfig,
+    SrtpPolicy, TcpConfig, Transport, TrunkConfig,
 };

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::cidr::IpNet;
 use crate::ids::TrunkName;
+use crate::media::SrtpSuite;
 
 /// The whole configuration. `Config::default()` is what an empty file gives: valid,
 /// one UDP listener on loopback, no trunks and no routes (so every call is refused).
@@ -140,6 +141,17 @@ pub struct MediaConfig {
     pub port_max: u16,
     /// Relay worker threads; 0 means one per core.
     pub workers: usize,
+    /// Once a stream has latched onto a source, drop packets from any other source
+    /// instead of relaying them (default false: follow the newest source, as NATed
+    /// phones need).
+    pub strict_source: bool,
+    /// SRTP replay window in packets (RFC 3711 §3.3.2), 64..=1024 (default 128).
+    pub srtp_replay_window: u32,
+}
+
+impl MediaConfig {
+    /// The accepted range of `srtp_replay_window`.
+    pub const REPLAY_WINDOW: (u32, u32) = (64, 1024);
 }
 
 impl Default for MediaConfig {
@@ -150,6 +162,8 @@ impl Default for MediaConfig {
             port_min: 20000,
             port_max: 39999,
             workers: 0,
+            strict_source: false,
+            srtp_replay_window: 128,
         }
     }
 }
@@ -167,6 +181,44 @@ pub struct TrunkConfig {
     /// the address's IP as a /32 (/128). An explicit empty list makes the trunk
     /// outbound-only. A request from a source no trunk accepts gets 403.
     pub accept_from: Vec<IpNet>,
+    /// Whether media on legs to and from this trunk is SRTP (SDES, RFC 4568).
+    pub srtp: SrtpPolicy,
+    /// The SRTP suites this trunk may use, most preferred first; never empty.
+    /// Default: every suite the SBC implements, strongest first.
+    pub srtp_suites: Vec<SrtpSuite>,
+}
+
+/// A trunk's SRTP policy. TOML: `"off"`, `"optional"` (default) or `"mandatory"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SrtpPolicy {
+    /// Plain RTP only: crypto offered by the peer is ignored, an SRTP-only offer is
+    /// refused (488), and the SBC never offers SRTP to the trunk.
+    Off,
+    /// SRTP when the peer offers it; offers to the trunk mirror the other leg.
+    #[default]
+    Optional,
+    /// SRTP only: a plain offer from the trunk is refused (488), and every offer to it
+    /// is RTP/SAVP.
+    Mandatory,
+}
+
+impl SrtpPolicy {
+    /// The TOML spellings, in the order of the enum.
+    pub const NAMES: [&'static str; 3] = ["off", "optional", "mandatory"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SrtpPolicy::Off => "off",
+            SrtpPolicy::Optional => "optional",
+            SrtpPolicy::Mandatory => "mandatory",
+        }
+    }
+}
+
+impl std::fmt::Display for SrtpPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One `[[route]]`: which trunk a new call goes to.

@@ -10,6 +10,7 @@ use toml_edit::TableLike;
 use super::cidr::IpNet;
 use super::decode::{Decoder, Section, Spanned};
 use super::schema::*;
+use super::srtp::{srtp_policy, srtp_suites};
 use crate::ids::TrunkName;
 
 const ROOT_KEYS: &[&str] = &["sip", "media", "trunk", "route", "metrics", "cdr", "log"];
@@ -30,8 +31,23 @@ const TCP_KEYS: &[&str] = &[
     "max_connections_per_ip",
     "idle_timeout_secs",
 ];
-const MEDIA_KEYS: &[&str] = &["bind", "advertise", "port_min", "port_max", "workers"];
-const TRUNK_KEYS: &[&str] = &["name", "address", "transport", "accept_from"];
+const MEDIA_KEYS: &[&str] = &[
+    "bind",
+    "advertise",
+    "port_min",
+    "port_max",
+    "workers",
+    "strict_source",
+    "srtp_replay_window",
+];
+const TRUNK_KEYS: &[&str] = &[
+    "name",
+    "address",
+    "transport",
+    "accept_from",
+    "srtp",
+    "srtp_suites",
+];
 const ROUTE_KEYS: &[&str] = &["name", "ingress_trunk", "user_prefix", "target"];
 
 const SOCKET: &str = "IP:port socket address; host names are not supported";
@@ -177,6 +193,17 @@ fn media(d: &mut Decoder<'_>, root: &Section<'_>) -> MediaConfig {
         port_min: d.num(&s, "port_min", 1024, 65535, def.port_min),
         port_max: d.num(&s, "port_max", 1024, 65535, def.port_max),
         workers: d.num(&s, "workers", 0, 1024, def.workers),
+        strict_source: d.boolean(&s, "strict_source").unwrap_or(def.strict_source),
+        srtp_replay_window: {
+            let (lo, hi) = MediaConfig::REPLAY_WINDOW;
+            d.num(
+                &s,
+                "srtp_replay_window",
+                i64::from(lo),
+                i64::from(hi),
+                def.srtp_replay_window,
+            )
+        },
     }
 }
 
@@ -207,6 +234,8 @@ fn trunk(d: &mut Decoder<'_>, t: &Section<'_>) -> TrunkConfig {
         address,
         transport: transport(d, t).unwrap_or(Transport::Udp),
         accept_from,
+        srtp: srtp_policy(d, t).unwrap_or_default(),
+        srtp_suites: srtp_suites(d, t),
     }
 }
 

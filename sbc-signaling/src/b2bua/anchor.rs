@@ -1,7 +1,8 @@
 //! Media anchoring at signaling time: every SDP that crosses the SBC points the media
-//! plane at the sender's addresses, and the copy sent on the other leg names the SBC's
-//! endpoints instead. Streams are allocated per m= line on first sight (both legs at
-//! once, connected to each other) and released with the call.
+//! plane at the sender's addresses (and, for SRTP, the keys of that leg), and the copy
+//! sent on the other leg names the SBC's endpoints and carries the SBC's own crypto
+//! lines instead (`srtp`). Streams are allocated per m= line on first sight (both legs
+//! at once, connected to each other) and released with the call.
 
 use std::net::IpAddr;
 
@@ -10,7 +11,8 @@ use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
 use smallvec::SmallVec;
 
 use super::call::{Call, Leg, MediaPair};
-use crate::sdp::{rewrite, RewritePlan, Sdp, SdpError};
+use super::srtp::{self, KeyRng, Negotiated, SdpRole, SrtpRefusal};
+use crate::sdp::{rewrite, RewritePlan, Sdp, SdpError, SecurityRewrite};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnchorError {
@@ -18,6 +20,8 @@ pub enum AnchorError {
     Sdp(#[from] SdpError),
     #[error("no media ports left")]
     Ports,
+    #[error("SRTP: {0}")]
+    Srtp(#[from] SrtpRefusal),
 }
 
 impl AnchorError {
@@ -26,8 +30,41 @@ impl AnchorError {
         match self {
             AnchorError::Sdp(_) => (488, "Not Acceptable Here (malformed SDP)"),
             AnchorError::Ports => (503, "Service Unavailable (no media ports)"),
+            AnchorError::Srtp(SrtpRefusal::KeyGeneration(_) | SrtpRefusal::Internal) => {
+                (500, "Server Internal Error (SRTP keys)")
+            }
+            AnchorError::Srtp(_) => (488, "Not Acceptable Here (SRTP policy)"),
         }
     }
+
+    /// What the caller gets when the callee's final answer carries this SDP: the
+    /// callee's SRTP answer does not fit the SBC's offer (488, as the offer failed), or
+    /// its SDP is unusable otherwise (502).
+    pub fn answer_status(&self) -> (u16, &'static str) {
+        match self {
+            AnchorError::Srtp(SrtpRefusal::KeyGeneration(_) | SrtpRefusal::Internal) => {
+                (500, "Server Internal Error (SRTP keys)")
+            }
+            AnchorError::Srtp(_) => (488, "Not Acceptable Here (unusable SRTP answer)"),
+            _ => (502, "Bad Gateway (unusable SDP from callee)"),
+        }
+    }
+}
+
+/// What anchoring needs from the engine besides the call: the media port, the address
+/// for SDP, and the generator of the SBC's SRTP keys.
+pub struct Env<'e> {
+    pub media: &'e dyn MediaControl,
+    pub media_ip: IpAddr,
+    pub rng: &'e mut dyn KeyRng,
+}
+
+/// One SDP to anchor: who sent it and whether it is an offer or an answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'b> {
+    pub from: LegSide,
+    pub role: SdpRole,
+    pub body: &'b [u8],
 }
 
 fn allocate_pair(media: &dyn MediaControl, call: CallRef) -> Result<MediaPair, AnchorError> {
@@ -57,37 +94,44 @@ pub fn apply(media: &dyn MediaControl, call: CallRef, updates: &RemoteUpdates) {
     }
 }
 
-/// Anchors the SDP `from` sent and applies it to the media plane at once (initial
+/// Anchors the SDP `sdp.from` sent and applies it to the media plane at once (initial
 /// offers and every answer). Writes the SDP for the other leg into `out`.
 pub fn anchor(
-    media: &dyn MediaControl,
+    env: &mut Env<'_>,
     call: &mut Call,
-    from: LegSide,
-    body: &[u8],
-    media_ip: IpAddr,
+    sdp: Received<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), AnchorError> {
-    let updates = prepare(media, call, from, body, media_ip, out)?;
-    apply(media, call.id, &updates);
+    let updates = prepare(env, call, sdp, out)?;
+    apply(env.media, call.id, &updates);
     Ok(())
 }
 
-/// Allocates streams for new m= lines and writes the SDP for the other leg, but leaves
-/// the media plane's view of `from` unchanged: for a re-offer, which RFC 3264 §8 lets
-/// become the session only with its answer (and RFC 3261 §14.1 says a rejected one
-/// changes nothing). The caller applies the returned updates on a 2xx.
+/// Allocates streams for new m= lines, negotiates SRTP and writes the SDP for the other
+/// leg, but leaves the media plane's view of the sender unchanged: for a re-offer,
+/// which RFC 3264 §8 lets become the session only with its answer (and RFC 3261 §14.1
+/// says a rejected one changes nothing). The caller applies the returned updates on a
+/// 2xx. An SDP refused on SRTP grounds changes no SRTP state.
 pub fn prepare(
-    media: &dyn MediaControl,
+    env: &mut Env<'_>,
     call: &mut Call,
-    from: LegSide,
-    body: &[u8],
-    media_ip: IpAddr,
+    received: Received<'_>,
     out: &mut Vec<u8>,
 ) -> Result<RemoteUpdates, AnchorError> {
-    let sdp = Sdp::parse(body)?;
+    let from = received.from;
+    let sdp = Sdp::parse(received.body)?;
+    let mut srtp_state = call.srtp.clone();
+    let Negotiated { sections, keyings } = srtp::negotiate(
+        &mut srtp_state,
+        &sdp,
+        from,
+        received.role,
+        &call.srtp_policies,
+        &mut *env.rng,
+    )?;
     let mut updates = RemoteUpdates::new();
     let mut endpoints: SmallVec<[Option<LocalEndpoint>; 4]> = SmallVec::new();
-    for (i, md) in sdp.media().iter().enumerate() {
+    for (i, (md, keying)) in sdp.media().iter().zip(keyings).enumerate() {
         if md.port == 0 {
             endpoints.push(None);
             continue;
@@ -95,18 +139,36 @@ pub fn prepare(
         if call.media.len() <= i {
             call.media.resize(i + 1, None);
         }
-        let pair = match call.media[i] {
+        let pair = match call.media.get(i).copied().flatten() {
             Some(p) => p,
             None => {
-                let p = allocate_pair(media, call.id)?;
-                call.media[i] = Some(p);
+                let p = allocate_pair(env.media, call.id)?;
+                if let Some(slot) = call.media.get_mut(i) {
+                    *slot = Some(p);
+                }
                 p
             }
         };
-        updates.push((pair.facing(from).0, md.remote_media()));
+        let remote = md.remote_media();
+        let remote = match keying {
+            Some(k) => remote.with_srtp(k),
+            None => remote,
+        };
+        updates.push((pair.facing(from).0, remote));
         endpoints.push(Some(pair.facing(from.other()).1));
     }
-    write_versioned(&sdp, call.leg_mut(from.other()), media_ip, &endpoints, out)?;
+    let security: SmallVec<[Option<SecurityRewrite<'_>>; 4]> = sections
+        .iter()
+        .map(|s| {
+            Some(SecurityRewrite {
+                proto: s.proto,
+                crypto: &s.crypto,
+            })
+        })
+        .collect();
+    let leg = call.leg_mut(from.other());
+    write_versioned(&sdp, leg, env.media_ip, &endpoints, &security, out)?;
+    call.srtp = srtp_state;
     Ok(updates)
 }
 
@@ -117,13 +179,20 @@ pub fn rejecting_answer(offer: &[u8], media_ip: IpAddr) -> Result<Vec<u8>, Ancho
     let sdp = Sdp::parse(offer)?;
     let endpoints: SmallVec<[Option<LocalEndpoint>; 4]> =
         sdp.media().iter().map(|_| None).collect();
+    // The offerer's own keys are not echoed back: every crypto line is removed.
+    let strip = SecurityRewrite {
+        proto: None,
+        crypto: &[],
+    };
+    let security: SmallVec<[Option<SecurityRewrite<'_>>; 4]> =
+        sdp.media().iter().map(|_| Some(strip)).collect();
     let plan = RewritePlan {
         address: media_ip,
         origin_user: "sbc",
         session_id: 1,
         session_version: 1,
         endpoints: &endpoints,
-        security: &[],
+        security: &security,
     };
     let mut out = Vec::with_capacity(offer.len());
     rewrite(&sdp, &plan, &mut out)?;
@@ -153,6 +222,7 @@ fn write_versioned(
     leg: &mut Leg,
     media_ip: IpAddr,
     endpoints: &[Option<LocalEndpoint>],
+    security: &[Option<SecurityRewrite<'_>>],
     out: &mut Vec<u8>,
 ) -> Result<(), AnchorError> {
     let mut plan = RewritePlan {
@@ -161,7 +231,7 @@ fn write_versioned(
         session_id: leg.sdp_session_id,
         session_version: leg.sdp_version,
         endpoints,
-        security: &[],
+        security,
     };
     rewrite(sdp, &plan, out)?;
     if !leg.last_sdp.is_empty() && *out != leg.last_sdp {

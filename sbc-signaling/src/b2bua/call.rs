@@ -8,6 +8,7 @@ use sbc_core::ids::{CallRef, LegSide, StreamId, TrunkName};
 use sbc_core::media::LocalEndpoint;
 use smallvec::SmallVec;
 
+use super::srtp::{LegPolicies, StreamSrtp};
 use crate::net::Peer;
 use crate::sip::SipMessage;
 use crate::transaction::{ClientTxId, ServerTxId};
@@ -109,6 +110,10 @@ pub struct Call {
     pub forks: SmallVec<[Fork; 2]>,
     /// Streams per m= line (index = m-line position); `None` for rejected lines.
     pub media: SmallVec<[Option<MediaPair>; 2]>,
+    /// SRTP policy of each leg, fixed at call creation (a reload changes new calls).
+    pub(super) srtp_policies: LegPolicies,
+    /// SRTP state per m= line: keys, what was offered and accepted on each leg.
+    pub(super) srtp: SmallVec<[StreamSrtp; 2]>,
     /// The caller sent no SDP: the callee's 2xx carries the offer, the caller's ACK the
     /// answer, so the B-leg ACK waits for the A-leg ACK.
     pub late_offer: bool,

@@ -9,10 +9,13 @@ use rand::Rng;
 use sbc_core::call::EndCause;
 use sbc_core::ids::{CallRef, LegSide};
 
-use super::anchor::{anchor, apply, prepare, rejecting_answer, RemoteUpdates};
+use super::anchor::{
+    anchor, apply, prepare, rejecting_answer, AnchorError, Env, Received, RemoteUpdates,
+};
 use super::build::{self, DialogView, Hop, Payload};
 use super::call::{Call, CallPhase, Leg, PendingReinvite};
 use super::invite::{has_sdp, SDP};
+use super::srtp::SdpRole;
 use super::{routing, B2bua, ClientRole, Relayed};
 use crate::metrics::SipDrop;
 use crate::net::Peer;
@@ -280,11 +283,23 @@ impl B2bua {
             // An offer (re-INVITE, UPDATE) becomes the session only with its answer;
             // anything else with SDP (an answer in PRACK) applies now.
             let offer = matches!(method, Method::Invite | Method::Update);
-            let media = self.media.as_ref();
-            let res = prepare(media, call, from, msg.body(), media_ip, &mut self.sdp_buf);
-            match res {
+            let mut env = Env {
+                media: self.media.as_ref(),
+                media_ip,
+                rng: &mut *self.key_rng,
+            };
+            let sdp = Received {
+                from,
+                role: if offer {
+                    SdpRole::Offer
+                } else {
+                    SdpRole::Answer
+                },
+                body: msg.body(),
+            };
+            match prepare(&mut env, call, sdp, &mut self.sdp_buf) {
                 Ok(updates) if offer => deferred = updates,
-                Ok(updates) => apply(media, id, &updates),
+                Ok(updates) => apply(env.media, id, &updates),
                 Err(e) => {
                     let (status, reason) = e.status();
                     self.reject(now, tx, &msg, status, reason, &[]);
@@ -379,16 +394,32 @@ impl B2bua {
             return;
         };
         self.sdp_buf.clear();
+        let mut refused = None;
         if has_sdp(&msg) {
-            if let Err(e) = anchor(
-                self.media.as_ref(),
-                call,
-                responder,
-                msg.body(),
+            // An offerless re-INVITE gets the offer in its 2xx; else a response's SDP
+            // is the answer.
+            let role = match call.reinvite {
+                Some(p) if method == Method::Invite && p.offerless => SdpRole::Offer,
+                _ => SdpRole::Answer,
+            };
+            let mut env = Env {
+                media: self.media.as_ref(),
                 media_ip,
-                &mut self.sdp_buf,
-            ) {
+                rng: &mut *self.key_rng,
+            };
+            let sdp = Received {
+                from: responder,
+                role,
+                body: msg.body(),
+            };
+            if let Err(e) = anchor(&mut env, call, sdp, &mut self.sdp_buf) {
                 tracing::warn!(call = %id, error = %e, "SDP in relayed response refused");
+                refused = Some(e);
+            }
+        }
+        if let Some(e) = refused.filter(|e| matches!(e, AnchorError::Srtp(_))) {
+            if (200..300).contains(&status) {
+                return self.refuse_relayed_2xx(now, id, responder, ctx, server_tx, &req, &msg, &e);
             }
         }
         let mut ack_now = None;
@@ -440,6 +471,37 @@ impl B2bua {
         if let Some(r) = resp {
             self.respond(now, server_tx, r);
         }
+    }
+
+    /// A relayed re-INVITE or UPDATE was accepted with SDP the SBC cannot use on SRTP
+    /// grounds (an answer that fits none of its crypto lines, or an offer against the
+    /// responder's policy). The responder already holds the new session, so the call
+    /// cannot stay as it was: the responder's 2xx is ACKed (with an answer refusing
+    /// every stream if it carried an offer), the sender gets 488, and both legs BYE.
+    #[allow(clippy::too_many_arguments)]
+    fn refuse_relayed_2xx(
+        &mut self,
+        now: Instant,
+        id: CallRef,
+        responder: LegSide,
+        ctx: ClientTxId,
+        server_tx: ServerTxId,
+        req: &SipMessage,
+        msg: &SipMessage,
+        e: &AnchorError,
+    ) {
+        let (status, reason) = e.answer_status();
+        let pending = self.calls.get_mut(&id).and_then(|c| c.reinvite.take());
+        if msg.cseq().map(|c| c.method) == Ok(Method::Invite) {
+            let offer_in_2xx = pending.is_some_and(|p| p.offerless);
+            let body = offer_in_2xx
+                .then(|| rejecting_answer(msg.body(), self.settings.media_ip).ok())
+                .flatten();
+            let cseq = pending.map_or_else(|| msg.cseq().map(|c| c.seq).unwrap_or(1), |p| p.cseq);
+            self.send_dialog_ack(now, id, responder, ctx, cseq, body.as_deref());
+        }
+        self.reject(now, server_tx, req, status, reason, &[]);
+        self.hang_up(now, id, LegSide::A, status, EndCause::Refused, None);
     }
 
     /// Each provisional to a relayed re-INVITE restarts its Timer C (§16.7 step 2).
@@ -511,32 +573,46 @@ impl B2bua {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        let (other_tx, cseq) = if side == LegSide::A && call.pending_b_ack.is_some() {
-            let Some((tx, _)) = call.pending_b_ack.take() else {
+        // The other leg's 2xx that carried the offer (late offer: kept in full, so a
+        // refused answer can still be turned into one refusing every stream).
+        let (other_tx, cseq, offer_2xx) = if side == LegSide::A && call.pending_b_ack.is_some() {
+            let Some((tx, two_xx)) = call.pending_b_ack.take() else {
                 return;
             };
-            (tx, 1)
+            (tx, 1, Some(two_xx))
         } else {
             match call.reinvite {
                 Some(p) if p.from == side && p.offerless && p.answered => {
                     call.reinvite = None;
-                    (p.client_tx, p.cseq)
+                    (p.client_tx, p.cseq, None)
                 }
                 _ => return,
             }
         };
         self.sdp_buf.clear();
+        let mut refused = false;
         if has_sdp(&msg) {
-            if let Err(e) = anchor(
-                self.media.as_ref(),
-                call,
-                side,
-                msg.body(),
+            let mut env = Env {
+                media: self.media.as_ref(),
                 media_ip,
-                &mut self.sdp_buf,
-            ) {
+                rng: &mut *self.key_rng,
+            };
+            let sdp = Received {
+                from: side,
+                role: SdpRole::Answer,
+                body: msg.body(),
+            };
+            if let Err(e) = anchor(&mut env, call, sdp, &mut self.sdp_buf) {
                 tracing::warn!(call = %id, error = %e, "SDP answer in ACK refused");
+                refused = matches!(e, AnchorError::Srtp(_));
             }
+        }
+        if refused {
+            // An answer that fits none of the SBC's crypto lines: the other leg's
+            // offer gets an answer refusing every stream, and the call ends.
+            let answer = offer_2xx.and_then(|m| rejecting_answer(m.body(), media_ip).ok());
+            self.send_dialog_ack(now, id, side.other(), other_tx, cseq, answer.as_deref());
+            return self.hang_up(now, id, side, 488, EndCause::Refused, None);
         }
         let body = std::mem::take(&mut self.sdp_buf);
         self.send_dialog_ack(

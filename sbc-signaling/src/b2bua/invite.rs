@@ -7,11 +7,12 @@ use std::time::Instant;
 use sbc_core::call::EndCause;
 use sbc_core::ids::{CallRef, LegSide};
 
-use super::anchor::{anchor, AnchorError};
+use super::anchor::{anchor, AnchorError, Env, Received};
 use super::build::{self, DialogView, Payload};
 use super::call::{Call, CallPhase, Fork, Leg};
 use super::headers::{self, strip_tag};
 use super::settings::host_port;
+use super::srtp::{LegPolicies, LegPolicy, SdpRole};
 use super::{response_map, routing, B2bua, CallEvent, ClientRole};
 use crate::net::{Peer, TransportKind};
 use crate::sip::{HeaderName, Method, SipMessage, Uri};
@@ -86,14 +87,21 @@ impl B2bua {
             let Some(call) = self.calls.get_mut(&id) else {
                 return;
             };
-            if let Err(e) = anchor(
-                self.media.as_ref(),
-                call,
-                LegSide::A,
-                msg.body(),
-                self.settings.media_ip,
-                &mut body,
-            ) {
+            let mut env = Env {
+                media: self.media.as_ref(),
+                media_ip: self.settings.media_ip,
+                rng: &mut *self.key_rng,
+            };
+            let offer = Received {
+                from: LegSide::A,
+                role: SdpRole::Offer,
+                body: msg.body(),
+            };
+            if let Err(e) = anchor(&mut env, call, offer, &mut body) {
+                if matches!(e, AnchorError::Srtp(_)) {
+                    let _span = super::call_span(id).entered();
+                    tracing::info!(error = %e, "caller's offer refused");
+                }
                 return self.refuse_new_call(now, id, tx, &msg, &e);
             }
         }
@@ -227,6 +235,11 @@ impl B2bua {
             sdp_version: 1,
             last_sdp: Vec::new(),
         };
+        let config = &self.settings.config;
+        let srtp_policies = LegPolicies {
+            a: LegPolicy::of(ad.ingress.as_ref().and_then(|t| config.trunk(t))),
+            b: LegPolicy::of(config.trunk(&ad.target)),
+        };
         Call {
             id,
             phase: CallPhase::Proceeding,
@@ -237,6 +250,8 @@ impl B2bua {
             b_invite_tx: None,
             forks: Default::default(),
             media: Default::default(),
+            srtp_policies,
+            srtp: Default::default(),
             late_offer: !has_sdp(msg),
             pending_b_ack: None,
             provisional_seen: false,
@@ -384,34 +399,45 @@ impl B2bua {
         call.timer_c = Some(deadline);
         self.call_timers.insert((deadline, id));
         let a_tag = a_tag.unwrap_or_else(|| call.a.local_tag.clone());
-        self.relay_to_caller(now, id, &msg, &a_tag);
+        // A provisional whose SDP is refused is not relayed; the final answer decides.
+        let _ = self.relay_to_caller(now, id, &msg, &a_tag);
     }
 
     /// Sends `msg` (a callee response to the B INVITE) to the caller as a response to
-    /// the A INVITE, with the SDP re-anchored.
+    /// the A INVITE, with the SDP re-anchored. `Err` if the callee's SDP is refused,
+    /// `Ok(false)` if no response could be built.
     fn relay_to_caller(
         &mut self,
         now: Instant,
         id: CallRef,
         msg: &SipMessage,
         a_tag: &str,
-    ) -> bool {
+    ) -> Result<bool, AnchorError> {
         let status = msg.status().unwrap_or(0);
         let Some(call) = self.calls.get_mut(&id) else {
-            return false;
+            return Ok(false);
         };
         self.sdp_buf.clear();
         if has_sdp(msg) {
-            if let Err(e) = anchor(
-                self.media.as_ref(),
-                call,
-                LegSide::B,
-                msg.body(),
-                self.settings.media_ip,
-                &mut self.sdp_buf,
-            ) {
+            // With a late offer the callee's SDP is the offer; otherwise the answer.
+            let role = if call.late_offer {
+                SdpRole::Offer
+            } else {
+                SdpRole::Answer
+            };
+            let mut env = Env {
+                media: self.media.as_ref(),
+                media_ip: self.settings.media_ip,
+                rng: &mut *self.key_rng,
+            };
+            let sdp = Received {
+                from: LegSide::B,
+                role,
+                body: msg.body(),
+            };
+            if let Err(e) = anchor(&mut env, call, sdp, &mut self.sdp_buf) {
                 tracing::warn!(call = %id, error = %e, "callee SDP refused");
-                return false;
+                return Err(e);
             }
         }
         let (a_invite, a_tx, a_peer) = (call.a_invite.clone(), call.a_invite_tx, call.a.peer);
@@ -438,9 +464,9 @@ impl B2bua {
         match resp {
             Some(r) => {
                 self.respond(now, a_tx, r);
-                true
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 
@@ -483,10 +509,19 @@ impl B2bua {
             self.dialogs.remove(&t);
         }
         self.dialogs.insert(a_tag.clone(), (id, LegSide::A));
-        if !self.relay_to_caller(now, id, &msg, &a_tag) {
+        let refusal = match self.relay_to_caller(now, id, &msg, &a_tag) {
+            Ok(true) => None,
+            Ok(false) => Some((502, "Bad Gateway (unusable SDP from callee)")),
+            Err(e) => Some(e.answer_status()),
+        };
+        if let Some((status, reason)) = refusal {
             // The callee's SDP was unusable: the caller (who got no 2xx) gets a final
-            // error; the callee's 2xx is ACKed and its dialog BYEd.
-            self.refuse_answer(now, id, tx);
+            // error; the callee's 2xx is ACKed and its dialog BYEd. For an SRTP answer
+            // that accepts none of the SBC's crypto lines, RFC 4568 §7.1.3 has the
+            // offerer treat the stream as rejected and then re-offer or end the session;
+            // the SBC ends it, and the caller learns its offer failed (488).
+            let offer = late_offer.then(|| msg.body());
+            self.refuse_answer(now, id, tx, status, reason, offer);
             return;
         }
         if late_offer && has_sdp(&msg) {
@@ -502,18 +537,25 @@ impl B2bua {
         self.events.push_back(CallEvent::Answered { call: id });
     }
 
-    /// The callee answered with SDP the SBC cannot use: 502 to the caller, ACK + BYE to
-    /// the callee.
-    fn refuse_answer(&mut self, now: Instant, id: CallRef, tx: ClientTxId) {
-        let reason = "Bad Gateway (unusable SDP from callee)";
-        self.final_to_caller(now, id, 502, reason, None, &[]);
-        let offer = self.calls.get_mut(&id).and_then(|c| c.pending_b_ack.take());
-        let answer = offer.and_then(|(_, m)| {
-            super::anchor::rejecting_answer(m.body(), self.settings.media_ip).ok()
-        });
+    /// The callee answered with SDP the SBC cannot use: `status` (502, or 488 for SRTP)
+    /// to the caller, ACK + BYE to the callee. `offer` is the callee's 2xx body when it
+    /// was an offer (late offer): the ACK must then carry an answer, one refusing every
+    /// stream.
+    fn refuse_answer(
+        &mut self,
+        now: Instant,
+        id: CallRef,
+        tx: ClientTxId,
+        status: u16,
+        reason: &str,
+        offer: Option<&[u8]>,
+    ) {
+        self.final_to_caller(now, id, status, reason, None, &[]);
+        let media_ip = self.settings.media_ip;
+        let answer = offer.and_then(|o| super::anchor::rejecting_answer(o, media_ip).ok());
         self.send_ack_b(now, id, tx, answer.as_deref());
         self.send_bye(now, id, LegSide::B, None);
-        self.end_call(now, id, 502, EndCause::Refused, None);
+        self.end_call(now, id, status, EndCause::Refused, None);
     }
 
     /// A final response to the caller's INVITE (on the A leg's initial transaction),

@@ -9,7 +9,8 @@
 //! Files: `invite` (call setup, CANCEL, Timer C), `dialog` (BYE, re-INVITE, relayed
 //! in-dialog requests and their responses), `build` (message construction), `headers`
 //! (what crosses the SBC), `anchor` (SDP and media), `malformed` (answers to unparseable
-//! requests), `routing` (URI to peer), `response_map` (final status mapping).
+//! requests), `routing` (URI to peer), `response_map` (final status mapping), `srtp`
+//! (each leg's SRTP policy, SDES offer/answer and the media plane's keys).
 
 mod anchor;
 mod build;
@@ -23,13 +24,14 @@ mod received;
 pub mod response_map;
 mod routing;
 pub mod settings;
+mod srtp;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use rand::rngs::StdRng;
+use rand::rngs::{OsRng, StdRng};
 use rand::{Rng, SeedableRng};
 use sbc_core::ids::{CallRef, LegSide};
 use sbc_core::media::MediaControl;
@@ -42,6 +44,7 @@ use build::{Hop, Payload};
 use call::Call;
 pub use events::CallEvent;
 pub use settings::EngineSettings;
+pub use srtp::{KeyRng, SrtpRefusal};
 
 /// What a client transaction of ours is for, so its responses find their way.
 #[derive(Debug, Clone, Copy)]
@@ -81,10 +84,14 @@ pub struct B2bua {
     buf: BytesMut,
     sdp_buf: Vec<u8>,
     rng: StdRng,
+    /// The SBC's SRTP master keys come from here: a CSPRNG (`OsRng` in the daemon).
+    key_rng: Box<dyn KeyRng>,
 }
 
 impl B2bua {
-    /// `seed` makes tags and Call-IDs reproducible in tests; `None` seeds from the OS.
+    /// `seed` makes tags, Call-IDs and SRTP keys reproducible in tests; `None` seeds
+    /// from the OS (and keys come from the OS generator). A seeded engine's keys are
+    /// predictable: production passes `None` or its own generator (`with_key_rng`).
     pub fn new(
         settings: EngineSettings,
         media: Arc<dyn MediaControl>,
@@ -120,7 +127,18 @@ impl B2bua {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_entropy(),
             },
+            key_rng: match seed {
+                // StdRng is a CSPRNG; only its seed is known here.
+                Some(s) => Box::new(StdRng::seed_from_u64(s ^ 0x5352_5450_4b45_5953)),
+                None => Box::new(OsRng),
+            },
         }
+    }
+
+    /// Replaces the generator of the SBC's SRTP keys (the daemon passes `OsRng`).
+    pub fn with_key_rng(mut self, rng: Box<dyn KeyRng>) -> Self {
+        self.key_rng = rng;
+        self
     }
 
     /// New routes, trunks and policy (SIGHUP). Calls in progress keep their legs.

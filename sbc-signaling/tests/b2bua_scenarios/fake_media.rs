@@ -1,14 +1,14 @@
 //! A `MediaControl` fake: hands out endpoints 10.0.0.2:20000+2n and records every call
-//! the engine makes (allocate / set_remote / connect / release), so scenarios can assert
-//! on media anchoring without a media plane. `exhaust()` makes `allocate` fail like a
-//! full port range.
+//! the engine makes (allocate / set_remote with its SRTP keying / connect / release),
+//! so scenarios can assert on media anchoring without a media plane. `exhaust()` makes
+//! `allocate` fail like a full port range.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
+use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia, SrtpKeying};
 
 pub const MEDIA_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 const FIRST_PORT: u16 = 20000;
@@ -35,6 +35,14 @@ impl MediaLog {
             .iter()
             .filter(|(s, _)| self.side_of(*s) == Some(side))
             .map(|(_, r)| r.clone())
+            .collect()
+    }
+    /// The SRTP keying of every remote set on a stream facing `side`, in order (`None`
+    /// for plain RTP).
+    pub fn keyings_facing(&self, side: LegSide) -> Vec<Option<SrtpKeying>> {
+        self.remotes_facing(side)
+            .into_iter()
+            .map(|r| r.srtp)
             .collect()
     }
 }

@@ -19,5 +19,6 @@ mod late_offer;
 mod loss_30pct;
 mod reinvite_glare;
 mod reinvite_variants;
+mod srtp;
 mod timer_b;
 mod timer_c;

@@ -85,6 +85,11 @@ pub struct SimConfig {
     pub seed: u64,
     pub net: NetConfig,
     pub timer_c_secs: u64,
+    /// Extra TOML keys of a trunk of the caller's own (`uac`, listed first so it is the
+    /// caller's ingress trunk); `None`: the caller comes in on the callee's trunk.
+    pub trunk_a: Option<&'static str>,
+    /// Extra TOML keys of the callee's trunk (`uas`).
+    pub trunk_b: &'static str,
 }
 
 impl SimConfig {
@@ -93,6 +98,8 @@ impl SimConfig {
             seed,
             net: NetConfig::default(),
             timer_c_secs: 180,
+            trunk_a: None,
+            trunk_b: "",
         }
     }
 }
@@ -154,18 +161,29 @@ pub struct Sim {
     steps: usize,
 }
 
-pub fn config_toml(timer_c_secs: u64) -> String {
+pub fn config_toml(cfg: &SimConfig) -> String {
+    let timer_c_secs = cfg.timer_c_secs;
+    let trunk_a = match cfg.trunk_a {
+        Some(keys) => format!(
+            "[[trunk]]\nname = \"uac\"\naddress = \"{UAC}\"\n\
+             accept_from = [\"10.0.0.1/32\"]\n{keys}\n"
+        ),
+        None => String::new(),
+    };
+    let trunk_b = cfg.trunk_b;
     format!(
         "[sip]\ntimer_c_secs = {timer_c_secs}\n\
          [[sip.listen]]\ntransport = \"udp\"\naddress = \"{SBC}\"\n\
+         {trunk_a}\
          [[trunk]]\nname = \"uas\"\naddress = \"{UAS}\"\naccept_from = [\"10.0.0.0/8\"]\n\
+         {trunk_b}\n\
          [[route]]\nname = \"default\"\ntarget = \"uas\"\n"
     )
 }
 
 impl Sim {
     pub fn new(cfg: SimConfig) -> Sim {
-        let config = match Config::from_toml_str(&config_toml(cfg.timer_c_secs), "scn.toml") {
+        let config = match Config::from_toml_str(&config_toml(&cfg), "scn.toml") {
             Ok(c) => c,
             Err(e) => panic!("scenario config: {e:?}"),
         };

@@ -20,6 +20,9 @@ mod caller;
 use crate::sim::XorShift;
 use crate::ua_msg::{self, Dialog, NewInvite};
 
+/// See [`Ua::media`]: (proto, a=crypto values) for an SDP answering `offer`.
+pub type MediaHook = Box<dyn FnMut(Option<&[u8]>) -> (String, Vec<String>)>;
+
 /// One timed response of a callee script; `after` counts from the previous step.
 #[derive(Debug, Clone, Copy)]
 pub struct Step {
@@ -112,6 +115,9 @@ pub struct Ua {
     pub invite_at: Option<Instant>,
     /// The RTP port this UA offers/answers (change it to move the media).
     pub media_port: u16,
+    /// Decides the proto and a=crypto values of each SDP this UA writes, given the
+    /// offer it answers (`None` when it offers); `None`: plain RTP/AVP.
+    pub media: Option<MediaHook>,
     txl: TransactionLayer,
     buf: BytesMut,
     out: VecDeque<Transmit>,
@@ -145,6 +151,7 @@ impl Ua {
             ringing_reinvite: None,
             invite_at: None,
             media_port: if name == "alice" { 4000 } else { 6000 },
+            media: None,
             txl: TransactionLayer::with_seed(TimerConfig::default(), seed),
             buf: BytesMut::with_capacity(2048),
             out: VecDeque::new(),
@@ -208,7 +215,7 @@ impl Ua {
         let tag = self.token();
         let call_id = format!("{}@{}", self.token(), self.addr.ip());
         let branch = self.txl.new_branch();
-        let body = offer.then(|| self.next_sdp("sendrecv"));
+        let body = offer.then(|| self.next_sdp("sendrecv", b""));
         let msg = ua_msg::invite(
             &mut self.buf,
             &NewInvite {
@@ -247,7 +254,7 @@ impl Ua {
 
     /// re-INVITE with an offer of direction `dir`, or offerless with `None`.
     pub fn reinvite(&mut self, now: Instant, dir: Option<&str>) -> bool {
-        let body = dir.map(|d| self.next_sdp(d));
+        let body = dir.map(|d| self.next_sdp(d, b""));
         let cseq = self.live().map(|d| d.local_cseq + 1).unwrap_or(0);
         let kind = Kind::Reinvite {
             offerless: body.is_none(),
@@ -368,14 +375,25 @@ impl Ua {
         format!("{}{:x}", self.name, self.rng.next_u64() & 0xffff_ffff)
     }
 
-    fn next_sdp(&mut self, dir: &str) -> String {
+    /// The next SDP of this UA: an offer when `offer` is empty, else the answer to it.
+    /// Without a `media` hook it is plain RTP/AVP.
+    fn next_sdp(&mut self, dir: &str, offer: &[u8]) -> String {
         self.sdp_version += 1;
-        ua_msg::sdp(
-            self.name,
-            self.addr.ip(),
-            self.media_port,
-            self.sdp_version,
-            dir,
+        let offer = (!offer.is_empty()).then_some(offer);
+        let (proto, crypto) = match self.media.as_mut() {
+            Some(hook) => hook(offer),
+            None => ("RTP/AVP".to_owned(), Vec::new()),
+        };
+        ua_msg::sdp_with(
+            &ua_msg::SdpSpec {
+                user: self.name,
+                ip: self.addr.ip(),
+                port: self.media_port,
+                version: self.sdp_version,
+                dir,
+                proto: &proto,
+            },
+            &crypto,
         )
     }
 

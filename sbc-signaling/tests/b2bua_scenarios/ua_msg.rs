@@ -66,13 +66,29 @@ pub fn parse(bytes: bytes::Bytes) -> SipMessage {
     }
 }
 
-/// An SDP offer or answer from `user` at `ip:port` with media direction `dir`.
-pub fn sdp(user: &str, ip: std::net::IpAddr, port: u16, version: u64, dir: &str) -> String {
-    format!(
+/// The fields of a test UA's SDP.
+pub struct SdpSpec<'a> {
+    pub user: &'a str,
+    pub ip: std::net::IpAddr,
+    pub port: u16,
+    pub version: u64,
+    pub dir: &'a str,
+    pub proto: &'a str,
+}
+
+/// An SDP offer or answer from `s.user` with media direction `s.dir`, the given proto
+/// and `a=crypto` values (what follows `a=crypto:`).
+pub fn sdp_with(s: &SdpSpec<'_>, crypto: &[String]) -> String {
+    let (user, ip, port, version, dir, proto) = (s.user, s.ip, s.port, s.version, s.dir, s.proto);
+    let mut body = format!(
         "v=0\r\no={user} 4242 {version} IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
+         m=audio {port} {proto} 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:101 telephone-event/8000\r\na={dir}\r\n"
-    )
+    );
+    for c in crypto {
+        body.push_str(&format!("a=crypto:{c}\r\n"));
+    }
+    body
 }
 
 /// The direction an answerer uses for an offer's direction (RFC 3264 §6.1).

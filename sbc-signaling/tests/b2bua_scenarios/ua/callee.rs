@@ -65,7 +65,7 @@ impl Ua {
         } else {
             answer_direction(msg.body())
         };
-        let body = self.next_sdp(dir);
+        let body = self.next_sdp(dir, msg.body());
         let tag = self.dialogs.get(idx).map(|d| d.local_tag.clone());
         self.reply(now, tx, msg, 200, tag.as_deref(), Some(&body));
     }
@@ -98,7 +98,7 @@ impl Ua {
             } else {
                 answer_direction(req.body())
             };
-            Some(self.next_sdp(dir))
+            Some(self.next_sdp(dir, req.body()))
         } else {
             None
         };

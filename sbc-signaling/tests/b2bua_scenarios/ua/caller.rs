@@ -29,7 +29,7 @@ impl Ua {
                 self.reinvite_pending = None;
                 if status < 300 {
                     let body = (offerless && !msg.body().is_empty())
-                        .then(|| self.next_sdp(answer_direction(msg.body())));
+                        .then(|| self.next_sdp(answer_direction(msg.body()), msg.body()));
                     self.send_ack(now, tx, cseq, tag.as_deref(), body);
                 }
             }
@@ -58,7 +58,7 @@ impl Ua {
         let tag = d.remote_tag.clone();
         self.dialogs.push(d);
         let body = (late_offer && !msg.body().is_empty())
-            .then(|| self.next_sdp(answer_direction(msg.body())));
+            .then(|| self.next_sdp(answer_direction(msg.body()), msg.body()));
         self.send_ack(now, tx, 1, Some(&tag), body);
     }
 

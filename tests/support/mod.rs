@@ -10,6 +10,7 @@
 //! every includer uses every helper, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod baresip;
 pub mod capture;
 pub mod config;
 pub mod kamailio;
@@ -21,6 +22,8 @@ pub mod sbc;
 pub mod scenarios;
 pub mod sipp;
 pub mod sipp_result;
+pub mod tone;
+pub mod ua;
 
 // Not every includer uses every re-export.
 #[allow(unused_imports)]

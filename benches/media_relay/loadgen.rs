@@ -1,21 +1,22 @@
-//! Offered load and its sink: a paced `sendmmsg` generator and a `recvmmsg` counter.
+//! Offered load: a paced `sendmmsg` generator, the packet layout it shares with the
+//! sink (`sink.rs`), and the loopback socket helpers.
 //!
 //! Each datagram is a 172-byte G.711 RTP packet (12-byte header + 160 bytes of 20 ms
 //! audio) whose payload carries the send time (CLOCK_MONOTONIC ns) and a step id. The
 //! sink counts only packets of the current step, so stragglers of an overloaded step
 //! never inflate the next one, and records `now - sent` into an hdrhistogram when asked.
+//! For rows whose generator leg is SRTP, each packet is protected in its send slot with
+//! its stream's context just before the `sendmmsg` (after the send time is written).
 
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use hdrhistogram::Histogram;
+
+use crate::srtp::{StreamContexts, MAX_TRAILER};
 
 /// G.711 at 20 ms: 12-byte RTP header plus 160 samples.
 pub const PACKET_BYTES: usize = 172;
@@ -23,6 +24,10 @@ pub const PACKET_BYTES: usize = 172;
 pub const BATCH: usize = 64;
 const TS_OFFSET: usize = 12;
 const STEP_OFFSET: usize = 20;
+/// Stream i sends with SSRC `SSRC_BASE | i` (the sink finds its SRTP context by it).
+pub const SSRC_BASE: u32 = 0x5bc0_0000;
+/// A generator send slot: the packet plus room for an SRTP trailer.
+const SLOT: usize = PACKET_BYTES + MAX_TRAILER;
 /// The generator lets at most this many packets of backlog build up (it was descheduled):
 /// beyond it the backlog is dropped rather than sent as one burst, and the achieved rate
 /// shows the shortfall.
@@ -86,142 +91,14 @@ pub fn sockaddr_v4(addr: SocketAddr) -> Result<libc::sockaddr_in> {
     Ok(sa)
 }
 
-/// What the sink thread and the controller share.
-struct SinkShared {
-    stop: AtomicBool,
-    step: AtomicU32,
-    received: AtomicU64,
-    record: AtomicBool,
-    hist: Mutex<Histogram<u64>>,
-}
-
-/// Receives every relayed packet on one socket; stopped and joined on drop.
-pub struct Sink {
-    addr: SocketAddr,
-    shared: Arc<SinkShared>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Sink {
-    pub fn start() -> Result<Sink> {
-        let sock = bind_loopback(LOADGEN_BUFFER)?;
-        // Wakes the blocking recvmmsg regularly so `stop` is seen.
-        sock.set_read_timeout(Some(Duration::from_millis(50)))?;
-        let addr = sock.local_addr()?;
-        let shared = Arc::new(SinkShared {
-            stop: AtomicBool::new(false),
-            step: AtomicU32::new(0),
-            received: AtomicU64::new(0),
-            record: AtomicBool::new(false),
-            // 1 ns .. 10 s, 3 significant digits.
-            hist: Mutex::new(Histogram::new_with_bounds(1, 10_000_000_000, 3)?),
-        });
-        let s = Arc::clone(&shared);
-        let thread = std::thread::Builder::new()
-            .name("bench-sink".into())
-            .spawn(move || sink_loop(&sock, &s))?;
-        Ok(Sink {
-            addr,
-            shared,
-            thread: Some(thread),
-        })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Starts counting packets tagged `step` (and only those) from zero.
-    pub fn begin_step(&self, step: u32, record_latency: bool) {
-        if let Ok(mut h) = self.shared.hist.lock() {
-            h.reset();
-        }
-        self.shared.record.store(record_latency, Ordering::SeqCst);
-        self.shared.step.store(step, Ordering::SeqCst);
-        self.shared.received.store(0, Ordering::SeqCst);
-    }
-
-    pub fn received(&self) -> u64 {
-        self.shared.received.load(Ordering::SeqCst)
-    }
-
-    pub fn latency(&self) -> Option<Histogram<u64>> {
-        self.shared.hist.lock().ok().map(|h| h.clone())
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn sink_loop(sock: &UdpSocket, shared: &SinkShared) {
-    const BUF: usize = 2048;
-    let mut bufs = vec![0u8; BUF * BATCH];
-    // SAFETY: zeroed iovec/mmsghdr are valid; pointers are set below before use.
-    let mut iovs: Vec<libc::iovec> = (0..BATCH).map(|_| unsafe { zeroed() }).collect();
-    let mut msgs: Vec<libc::mmsghdr> = (0..BATCH).map(|_| unsafe { zeroed() }).collect();
-    for (i, (iov, msg)) in iovs.iter_mut().zip(msgs.iter_mut()).enumerate() {
-        iov.iov_base = bufs[i * BUF..].as_mut_ptr().cast();
-        iov.iov_len = BUF;
-        msg.msg_hdr.msg_iov = iov;
-        msg.msg_hdr.msg_iovlen = 1;
-    }
-    while !shared.stop.load(Ordering::Relaxed) {
-        // SAFETY: msgs/iovs/bufs outlive the call and describe BATCH valid buffers.
-        let n = unsafe {
-            libc::recvmmsg(
-                sock.as_raw_fd(),
-                msgs.as_mut_ptr(),
-                BATCH as u32,
-                libc::MSG_WAITFORONE,
-                std::ptr::null_mut(),
-            )
-        };
-        if n <= 0 {
-            continue; // timeout (EAGAIN) or EINTR: check `stop` again
-        }
-        let now = monotonic_ns();
-        let step = shared.step.load(Ordering::Relaxed);
-        let record = shared.record.load(Ordering::Relaxed);
-        let mut hist = if record {
-            shared.hist.lock().ok()
-        } else {
-            None
-        };
-        let mut counted = 0;
-        for (i, msg) in msgs.iter().take(n as usize).enumerate() {
-            let len = msg.msg_len as usize;
-            let pkt = &bufs[i * BUF..i * BUF + len.min(BUF)];
-            let (Some(ts), Some(tag)) = (
-                pkt.get(TS_OFFSET..TS_OFFSET + 8),
-                pkt.get(STEP_OFFSET..STEP_OFFSET + 4),
-            ) else {
-                continue;
-            };
-            if u32::from_be_bytes(tag.try_into().unwrap_or_default()) != step {
-                continue;
-            }
-            counted += 1;
-            if let Some(h) = hist.as_mut() {
-                let sent = u64::from_be_bytes(ts.try_into().unwrap_or_default());
-                let _ = h.record(now.saturating_sub(sent).max(1));
-            }
-        }
-        shared.received.fetch_add(counted, Ordering::Relaxed);
-    }
-}
-
 /// Paced sender of RTP packets round-robin over the streams' ingress addresses.
 pub struct Generator {
     sock: UdpSocket,
     targets: Vec<libc::sockaddr_in>,
     seq: Vec<u16>,
     next: usize,
+    /// Per-stream protect contexts when the generator's leg is SRTP.
+    srtp: Option<StreamContexts>,
 }
 
 /// What one paced run sent.
@@ -230,10 +107,16 @@ pub struct Sent {
     pub packets: u64,
     pub seconds: f64,
     pub send_errors: u64,
+    /// Packets the generator failed to protect (a bench bug: the row is failed).
+    pub protect_errors: u64,
 }
 
 impl Generator {
-    pub fn new(sock: UdpSocket, targets: &[SocketAddr]) -> Result<Generator> {
+    pub fn new(
+        sock: UdpSocket,
+        targets: &[SocketAddr],
+        srtp: Option<StreamContexts>,
+    ) -> Result<Generator> {
         let targets = targets
             .iter()
             .map(|&a| sockaddr_v4(a))
@@ -246,6 +129,7 @@ impl Generator {
             seq: vec![0; targets.len()],
             targets,
             next: 0,
+            srtp,
         })
     }
 
@@ -254,7 +138,7 @@ impl Generator {
         // SAFETY: prctl(PR_SET_TIMERSLACK) only changes this thread's timer slack: 1 ns
         // slack makes short sleeps precise enough to pace in small batches.
         unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1, 0, 0, 0) };
-        let mut bufs = vec![0u8; PACKET_BYTES * BATCH];
+        let mut bufs = vec![0u8; SLOT * BATCH];
         // SAFETY: zeroed iovec/mmsghdr/sockaddr_in are valid; pointers set below.
         let mut iovs: Vec<libc::iovec> = (0..BATCH).map(|_| unsafe { zeroed() }).collect();
         let mut names: Vec<libc::sockaddr_in> = (0..BATCH).map(|_| unsafe { zeroed() }).collect();
@@ -286,11 +170,18 @@ impl Generator {
                 self.next = (self.next + 1) % self.targets.len();
                 let seq = self.seq[stream];
                 self.seq[stream] = seq.wrapping_add(1);
-                let pkt = &mut bufs[i * PACKET_BYTES..(i + 1) * PACKET_BYTES];
+                let pkt = &mut bufs[i * SLOT..(i + 1) * SLOT];
                 fill_packet(pkt, stream as u32, seq, now, step);
+                let len = match self.srtp.as_mut() {
+                    None => PACKET_BYTES,
+                    Some(ctxs) => ctxs.protect(stream, pkt, PACKET_BYTES).unwrap_or_else(|_| {
+                        out.protect_errors += 1;
+                        PACKET_BYTES
+                    }),
+                };
                 names[i] = self.targets[stream];
                 iovs[i].iov_base = pkt.as_mut_ptr().cast();
-                iovs[i].iov_len = PACKET_BYTES;
+                iovs[i].iov_len = len;
                 msgs[i].msg_hdr.msg_iov = &mut iovs[i];
                 msgs[i].msg_hdr.msg_iovlen = 1;
                 msgs[i].msg_hdr.msg_name = (&mut names[i] as *mut libc::sockaddr_in).cast();
@@ -306,14 +197,21 @@ impl Generator {
 }
 
 /// RTP header (V=2, PT 0 PCMU, per-stream SSRC/seq/timestamp), then send time and step.
-fn fill_packet(pkt: &mut [u8], stream: u32, seq: u16, now_ns: u64, step: u32) {
+pub fn fill_packet(pkt: &mut [u8], stream: u32, seq: u16, now_ns: u64, step: u32) {
     pkt[0] = 0x80;
     pkt[1] = 0;
     pkt[2..4].copy_from_slice(&seq.to_be_bytes());
     pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-    pkt[8..12].copy_from_slice(&(0x5bc0_0000 | stream).to_be_bytes());
+    pkt[8..12].copy_from_slice(&(SSRC_BASE | stream).to_be_bytes());
     pkt[TS_OFFSET..TS_OFFSET + 8].copy_from_slice(&now_ns.to_be_bytes());
     pkt[STEP_OFFSET..STEP_OFFSET + 4].copy_from_slice(&step.to_be_bytes());
+}
+
+/// The send time and step id of a (plain) packet, `None` if it is too short.
+pub fn payload_fields(pkt: &[u8]) -> Option<(u64, u32)> {
+    let ts = pkt.get(TS_OFFSET..TS_OFFSET + 8)?.try_into().ok()?;
+    let step = pkt.get(STEP_OFFSET..STEP_OFFSET + 4)?.try_into().ok()?;
+    Some((u64::from_be_bytes(ts), u32::from_be_bytes(step)))
 }
 
 /// Sends every message, skipping (and counting) one that the kernel refuses, e.g. an

@@ -7,10 +7,11 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
-use crate::loadgen::{Generator, Sink};
+use crate::loadgen::Generator;
 use crate::relay::Relay;
+use crate::sink::{Sink, SinkSrtpErrors};
 
 /// Real G.711 rate per stream (20 ms packets).
 pub const REAL_PPS_PER_STREAM: f64 = 50.0;
@@ -69,6 +70,18 @@ pub struct RowResult {
     pub half: Step,
     pub latency: Option<Latency>,
     pub rss_per_stream: Option<f64>,
+    /// Sink unprotect failures over the whole row (warm-up included); `None`: plain.
+    pub srtp_errors: Option<SinkSrtpErrors>,
+    /// The relay's own non-zero drop counters, if it keeps any.
+    pub relay_drops: Option<String>,
+}
+
+impl RowResult {
+    /// Packets/s one relay core would move at the saturation step's CPU cost per
+    /// packet (received pps / share of a core used); `None` without a CPU figure.
+    pub fn pps_per_core(&self) -> Option<f64> {
+        self.saturation.cpu_ns_per_packet().map(|ns| 1e9 / ns)
+    }
 }
 
 pub struct Runner<'a> {
@@ -99,6 +112,12 @@ impl Runner<'_> {
         })
         .context("spawning generator")?
         .map_err(|_| anyhow::anyhow!("generator panicked"))?;
+        if sent.protect_errors > 0 {
+            bail!(
+                "the generator failed to protect {} packets",
+                sent.protect_errors
+            );
+        }
         std::thread::sleep(DRAIN);
         let received = self.sink.received();
         let cpu1 = relay.cpu_ns()?;
@@ -146,6 +165,8 @@ impl Runner<'_> {
             half,
             latency,
             rss_per_stream: relay.rss_per_stream(),
+            srtp_errors: self.sink.srtp_errors(),
+            relay_drops: relay.drop_summary(),
         })
     }
 

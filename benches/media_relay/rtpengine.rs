@@ -5,7 +5,10 @@
 //! generator's address), `answer` with the callee's SDP (the sink), and read from the
 //! answer's rewritten SDP the port the caller must send to. CPU and RSS are those of
 //! the whole rtpengine process (all its threads). The child is terminated and reaped
-//! on drop, whatever happened.
+//! on drop, whatever happened. SRTP rows use SDES as a SIP proxy in front of rtpengine
+//! would: the caller's SDP carries the generator's key, `transport-protocol` asks for
+//! RTP/SAVP towards the callee, and the key rtpengine offers the callee for our suite
+//! (the answer picks its tag) is what the sink unprotects with.
 
 use std::fs::File;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -14,9 +17,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use sbc_core::media::SrtpKey;
+
 use crate::bencode::Value;
 use crate::procfs;
 use crate::relay::Relay;
+use crate::sdes::{find_crypto, sdp, Crypto};
+use crate::srtp::{generator_key, sink_key, SrtpPlan};
 
 const BINARY: &str = "rtpengine";
 const NG_TIMEOUT: Duration = Duration::from_secs(3);
@@ -39,6 +46,8 @@ pub struct RtpEngine {
     ingress: Vec<SocketAddr>,
     calls: usize,
     rss_per_stream: Option<f64>,
+    /// Per stream, the key rtpengine protects towards the sink with (SRTP rows).
+    sink_keys: Vec<SrtpKey>,
 }
 
 impl RtpEngine {
@@ -48,6 +57,7 @@ impl RtpEngine {
         sink: SocketAddr,
         ports: (u16, u16),
         log: &std::path::Path,
+        srtp: Option<SrtpPlan>,
     ) -> Result<RtpEngine> {
         let ng_port = free_udp_port()?;
         let log_file = File::create(log).with_context(|| format!("creating {log:?}"))?;
@@ -79,12 +89,13 @@ impl RtpEngine {
             ingress: Vec::with_capacity(streams),
             calls: 0,
             rss_per_stream: None,
+            sink_keys: Vec::new(),
         };
         me.wait_ready()?;
         let pid = me.child.id().to_string();
         let rss_before = procfs::rss_bytes(&pid).ok();
         for i in 0..streams {
-            let port = me.add_call(i, source, sink)?;
+            let port = me.add_call(i, source, sink, srtp)?;
             me.calls += 1;
             me.ingress
                 .push(SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
@@ -112,21 +123,60 @@ impl RtpEngine {
     }
 
     /// Offer from the generator, answer from the sink; returns the caller-side port.
-    fn add_call(&mut self, i: usize, source: SocketAddr, sink: SocketAddr) -> Result<u16> {
+    fn add_call(
+        &mut self,
+        i: usize,
+        source: SocketAddr,
+        sink: SocketAddr,
+        srtp: Option<SrtpPlan>,
+    ) -> Result<u16> {
         let call_id = Value::str(&format!("bench-{i}"));
-        let offer = Value::dict(&[
+        let caller = srtp
+            .map(|p| generator_key(p, i))
+            .transpose()?
+            .flatten()
+            .map(|key| Crypto { tag: 1, key });
+        let mut offer = vec![
             ("command", Value::str("offer")),
             ("call-id", call_id.clone()),
             ("from-tag", Value::str(&format!("a{i}"))),
-            ("sdp", Value::str(&sdp(source))),
-        ]);
-        self.request(&offer)?;
+            ("sdp", Value::str(&sdp(source, caller.as_ref()))),
+        ];
+        let callee_suite = srtp.and_then(|p| p.b);
+        if srtp.is_some() {
+            let proto = if callee_suite.is_some() {
+                "RTP/SAVP"
+            } else {
+                "RTP/AVP"
+            };
+            offer.push(("transport-protocol", Value::str(proto)));
+        }
+        let reply = self.request(&Value::dict(&offer))?;
+        let callee = match (callee_suite, srtp) {
+            (Some(suite), Some(plan)) => {
+                let offered = reply
+                    .get("sdp")
+                    .and_then(Value::as_str)
+                    .context("offer reply without sdp")?;
+                let theirs = find_crypto(offered, suite)?;
+                if caller.as_ref().is_some_and(|c| c.key == theirs.key) {
+                    bail!("rtpengine passed the caller's key through: no re-encryption");
+                }
+                self.sink_keys.push(theirs.key);
+                let ours = sink_key(plan, i)?.context("leg B key")?;
+                Some(Crypto {
+                    tag: theirs.tag,
+                    key: ours,
+                })
+            }
+            _ => None,
+        };
         let answer = Value::dict(&[
             ("command", Value::str("answer")),
             ("call-id", call_id),
             ("from-tag", Value::str(&format!("a{i}"))),
             ("to-tag", Value::str(&format!("b{i}"))),
-            ("sdp", Value::str(&sdp(sink))),
+            ("sdp", Value::str(&sdp(sink, callee.as_ref()))),
         ]);
         let reply = self.request(&answer)?;
         let sdp = reply
@@ -189,6 +239,9 @@ impl Relay for RtpEngine {
     fn rss_per_stream(&self) -> Option<f64> {
         self.rss_per_stream
     }
+    fn sink_keys(&self) -> Option<&[SrtpKey]> {
+        (!self.sink_keys.is_empty()).then_some(self.sink_keys.as_slice())
+    }
 }
 
 impl Drop for RtpEngine {
@@ -216,15 +269,6 @@ impl Drop for RtpEngine {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn sdp(addr: SocketAddr) -> String {
-    let ip = addr.ip();
-    let port = addr.port();
-    format!(
-        "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-         m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n"
-    )
 }
 
 fn audio_port(sdp: &str) -> Result<u16> {

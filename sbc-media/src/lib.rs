@@ -13,6 +13,7 @@
 //! pieces), `srtp` (the transforms), `rtp` (header views, RTCP, stats, DTMF),
 //! `stats` (counters).
 
+pub mod codec;
 mod command;
 mod egress;
 mod engine;

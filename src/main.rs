@@ -5,7 +5,9 @@
 //!     sbc                       run on the embedded default config
 //!     sbc --config FILE         run on FILE
 //!     sbc check-config FILE     validate FILE, print every error, exit 1 if any
+//!     sbc audit verify|query …  check or read the supervisor audit log (audit_cli.rs)
 
+mod audit_cli;
 mod daemon;
 
 use std::path::PathBuf;
@@ -13,11 +15,14 @@ use std::process::ExitCode;
 
 use sbc_core::config::Config;
 
-const USAGE: &str = "usage: sbc [--config FILE] | sbc check-config FILE";
+const USAGE: &str = "usage: sbc [--config FILE] | sbc check-config FILE
+       sbc audit verify --db FILE
+       sbc audit query --db FILE [--supervisor S] [--agent A] [--call C] [--since T] [--until T] [--limit N]";
 
 enum Command {
     Run(Option<PathBuf>),
     CheckConfig(PathBuf),
+    Audit(audit_cli::AuditCommand),
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
@@ -25,6 +30,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         [] => Ok(Command::Run(None)),
         [flag, file] if flag == "--config" || flag == "-c" => Ok(Command::Run(Some(file.into()))),
         [cmd, file] if cmd == "check-config" => Ok(Command::CheckConfig(file.into())),
+        [cmd, rest @ ..] if cmd == "audit" => audit_cli::parse(rest).map(Command::Audit),
         [h] if h == "--help" || h == "-h" => Err(String::new()),
         _ => Err(format!("unrecognised arguments: {}", args.join(" "))),
     }
@@ -43,6 +49,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
+        Command::Audit(cmd) => audit_cli::run(cmd),
         Command::CheckConfig(path) => match Config::load(&path) {
             Ok(_) => {
                 println!("{}: ok", path.display());
@@ -93,6 +100,10 @@ mod tests {
         assert!(matches!(
             parse_args(&args(&["check-config", "x.toml"])),
             Ok(Command::CheckConfig(_))
+        ));
+        assert!(matches!(
+            parse_args(&args(&["audit", "verify", "--db", "a.db"])),
+            Ok(Command::Audit(_))
         ));
         assert!(parse_args(&args(&["--bogus"])).is_err());
     }

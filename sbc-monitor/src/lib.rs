@@ -2,5 +2,7 @@
 //! take-over), authorization by role, tenant and queue, the audit log, live call
 //! signals and the HTTP/WebSocket API.
 //!
-//! Empty until the monitoring issue: the crate exists so the workspace has the shape
-//! of DESIGN.md and the dependency direction (`sbc-core` <- `sbc-monitor`) is fixed.
+//! Built so far: [`audit`], the durable, tamper-evident audit log every monitoring
+//! action is written to before it takes effect.
+
+pub mod audit;

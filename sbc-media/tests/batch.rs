@@ -176,3 +176,29 @@ fn two_streams_on_one_worker_both_flow() {
     eventually(|| engine.stats().traffic.packets_sent, 4 * u64::from(N));
     assert_eq!(engine.stats().traffic.drops.total(), 0);
 }
+
+/// A worker stops reading a socket after a short batch (no extra recvmmsg for
+/// EAGAIN). Bursts of every size around the batch limit, sent while the worker may
+/// be mid-read, must never leave a datagram stranded: each burst arrives whole
+/// before the next is sent, or `recv` fails the test after its timeout.
+#[test]
+fn short_batches_never_strand_a_datagram() {
+    let engine = engine(4);
+    let c = call(&engine, 9);
+    let from = c.ep_b.rtp;
+    let mut seq = 0u16;
+    for round in 0..400u16 {
+        // 1..=70: below, at and above the 64-datagram batch, in a shifting pattern.
+        let n = 1 + (round * 37) % 70;
+        for k in 0..n {
+            c.pa.send_to(&rtp(seq.wrapping_add(k)), c.ep_a.rtp).unwrap();
+            if k % 7 == 3 {
+                // Let the worker start a read in the middle of the burst.
+                std::thread::yield_now();
+            }
+        }
+        expect_in_order(&c.pb, seq, n, from);
+        seq = seq.wrapping_add(n);
+    }
+    assert_eq!(engine.stream_stats(c.a).unwrap().drops.total(), 0);
+}

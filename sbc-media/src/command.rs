@@ -48,6 +48,12 @@ pub(crate) enum Command {
         a: StreamId,
         b: StreamId,
     },
+    /// Also send what `from` receives to `to`'s peer (`add`), or stop (`!add`).
+    Fork {
+        from: StreamId,
+        to: StreamId,
+        add: bool,
+    },
     /// Rewrite (or stop rewriting) what `id` sends to its peer.
     SetEgress {
         id: StreamId,

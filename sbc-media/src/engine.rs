@@ -171,6 +171,21 @@ impl MediaEngine {
         guard(&self.events).take()
     }
 
+    /// Also sends what `from` receives to `to`'s peer (a recording fork, a monitoring
+    /// input), or stops (`add: false`). Both streams must belong to one call. The copy
+    /// is taken after decryption and sealed with `to`'s own keys and egress rewriting.
+    pub fn fork(&self, from: StreamId, to: StreamId, add: bool) -> Result<(), MediaError> {
+        let reg = guard(&self.registry);
+        let (wf, wt) = (self.entry_worker(&reg, from)?, self.entry_worker(&reg, to)?);
+        if wf != wt {
+            return Err(MediaError::Io(format!(
+                "{from} and {to} belong to different calls on different media workers"
+            )));
+        }
+        let handle = self.workers.get(wf).ok_or_else(stopped)?;
+        send(handle, Command::Fork { from, to, add })
+    }
+
     /// Makes everything `stream` sends to its peer one continuous RTP stream with SSRC
     /// `rewrite.ssrc`, whatever feeds it (see `egress`); `None` stops rewriting.
     pub fn set_egress_rewrite(

@@ -51,6 +51,25 @@ impl SinkList {
         self.len = 0;
     }
 
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub(crate) fn contains(&self, target: SlotIndex) -> bool {
+        self.as_slice().iter().any(|s| s.target == target)
+    }
+
+    /// Removes every sink to `target`, keeping the order of the others.
+    pub(crate) fn remove(&mut self, target: SlotIndex) {
+        let mut kept = SinkList::default();
+        for s in self.as_slice() {
+            if s.target != target {
+                let _ = kept.push(*s);
+            }
+        }
+        *self = kept;
+    }
+
     pub(crate) fn push(&mut self, sink: Sink) -> Result<(), SinkListFull> {
         let slot = self
             .items

@@ -40,6 +40,9 @@ pub(crate) struct StreamSlot {
     pub peer: Option<SlotIndex>,
     /// Where packets received here go; compiled by `compile_sinks`.
     pub sinks: SinkList,
+    /// Extra destinations of what this stream receives (a recorder, a mixer input's
+    /// stream): the packet as received (decrypted, then sealed for the fork's leg).
+    pub forks: SinkList,
     /// SRTP contexts of this leg (plain RTP by default).
     pub security: StreamSecurity,
     /// SSRC/sequence/timestamp/payload-type rewriting of what we send to the peer.
@@ -80,6 +83,7 @@ impl StreamSlot {
         self.rtcp_mux = false;
         self.peer = None;
         self.sinks.clear();
+        self.forks.clear();
         self.security = StreamSecurity::Plain;
         self.quality.reset();
         self.egress = None;
@@ -103,12 +107,16 @@ impl StreamSlot {
         }
     }
 
-    /// Rebuilds the sink list from the stream's relations (today: its peer).
+    /// Rebuilds the sink list from the stream's relations: its peer, then its forks.
     pub(crate) fn compile_sinks(&mut self) {
         self.sinks.clear();
         if let Some(peer) = self.peer {
             // Capacity is MAX_SINKS >= 1, so the peer always fits.
             let _ = self.sinks.push(crate::sink::Sink { target: peer });
+        }
+        for fork in self.forks.as_slice() {
+            // `add_fork` keeps peer + forks within MAX_SINKS.
+            let _ = self.sinks.push(*fork);
         }
     }
 }

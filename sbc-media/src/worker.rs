@@ -18,7 +18,7 @@ use crate::command::{Command, NewStream, Reuse};
 use crate::packet::Leg;
 use crate::pool::{PairIndex, PortPool};
 use crate::relay::RelayIo;
-use crate::sink::SlotIndex;
+use crate::sink::{Sink, SlotIndex, MAX_SINKS};
 use crate::slot::{RelayPolicy, StreamSlot};
 use crate::stats::Counters;
 
@@ -191,6 +191,7 @@ impl Worker {
             Command::Add(new) => self.add(*new),
             Command::SetRemote { id, remote } => self.set_remote(id, &remote),
             Command::Connect { a, b } => self.connect(a, b),
+            Command::Fork { from, to, add } => self.fork(from, to, add),
             Command::SetEgress { id, rewrite } => {
                 if let Some(slot) = self.by_id.get(&id).copied().and_then(|i| self.slot_mut(i)) {
                     slot.egress = rewrite.map(crate::egress::Egress::new);
@@ -240,6 +241,7 @@ impl Worker {
             rtcp_mux: false,
             peer: None,
             sinks: Default::default(),
+            forks: Default::default(),
             security: Default::default(),
             quality: Default::default(),
             egress: None,
@@ -300,6 +302,39 @@ impl Worker {
         }
     }
 
+    fn fork(&mut self, from: StreamId, to: StreamId, add: bool) {
+        let (Some(&src), Some(&dst)) = (self.by_id.get(&from), self.by_id.get(&to)) else {
+            return;
+        };
+        let Some(slot) = self.slot_mut(src) else {
+            return;
+        };
+        if add {
+            // One place is always kept for the peer.
+            let room = slot.forks.len() + 1 < MAX_SINKS;
+            if slot.forks.contains(dst) || src == dst {
+                return;
+            }
+            if !room || slot.forks.push(Sink { target: dst }).is_err() {
+                tracing::warn!(stream = %from, fork = %to, "media fork refused: sink list full");
+                return;
+            }
+        } else {
+            slot.forks.remove(dst);
+        }
+        slot.compile_sinks();
+    }
+
+    /// Removes every fork towards `idx` (the stream is ending).
+    fn drop_forks_to(&mut self, idx: SlotIndex) {
+        for slot in self.slots.iter_mut().flatten() {
+            if slot.forks.contains(idx) {
+                slot.forks.remove(idx);
+                slot.compile_sinks();
+            }
+        }
+    }
+
     /// Detaches a stream from its peer (both directions) and recompiles both.
     fn unlink(&mut self, idx: SlotIndex) {
         let Some(slot) = self.slot_mut(idx) else {
@@ -322,6 +357,7 @@ impl Worker {
             return;
         };
         self.unlink(idx);
+        self.drop_forks_to(idx);
         if let Some(slot) = self.slot_mut(idx) {
             slot.reset();
             let pair = slot.pair;
@@ -350,6 +386,7 @@ impl Worker {
             return;
         };
         self.unlink(idx);
+        self.drop_forks_to(idx);
         let Some(mut slot) = self.slots.get_mut(idx.get()).and_then(Option::take) else {
             return;
         };

@@ -91,6 +91,17 @@ fn srtp_remote(s: &std::net::UdpSocket, keys: &LegKeys) -> RemoteMedia {
     remote_mux(addr(s)).with_srtp(keys.keying())
 }
 
+/// Two phones on one SRTP call: A's leg keyed with `ka`, B's with `kb`.
+fn srtp_call(
+    engine: &sbc_media::MediaEngine,
+    ka: &LegKeys,
+    kb: &LegKeys,
+) -> (std::net::UdpSocket, std::net::UdpSocket, ConnectedCall) {
+    let (a, b) = (phone(), phone());
+    let c = connected_call(engine, CallRef(1), srtp_remote(&a, ka), srtp_remote(&b, kb));
+    (a, b, c)
+}
+
 #[test]
 fn srtp_to_srtp_each_suite_with_independent_keys() {
     let engine = engine(16);
@@ -166,14 +177,7 @@ fn forged_replayed_and_plain_packets_are_dropped_and_counted() {
         LegKeys::new(SrtpSuite::AeadAes128Gcm, 4),
         LegKeys::new(SrtpSuite::AeadAes128Gcm, 5),
     );
-    let a = phone();
-    let b = phone();
-    let c = connected_call(
-        &engine,
-        CallRef(1),
-        srtp_remote(&a, &ka),
-        srtp_remote(&b, &kb),
-    );
+    let (a, b, c) = srtp_call(&engine, &ka, &kb);
     let (mut a_tx, mut b_rx) = (context(&ka.phone), context(&kb.sbc));
     let good = protect(&mut a_tx, &rtp_with(1, 9));
     a.send_to(&good, c.ep_a.rtp).unwrap();
@@ -206,14 +210,7 @@ fn reinvite_with_the_same_keys_keeps_the_rollover_counter() {
     let engine = engine(4);
     let suite = SrtpSuite::AesCm128HmacSha1_80;
     let (ka, kb) = (LegKeys::new(suite, 6), LegKeys::new(suite, 7));
-    let a = phone();
-    let b = phone();
-    let c = connected_call(
-        &engine,
-        CallRef(1),
-        srtp_remote(&a, &ka),
-        srtp_remote(&b, &kb),
-    );
+    let (a, b, c) = srtp_call(&engine, &ka, &kb);
     let (mut a_tx, mut b_rx) = (context(&ka.phone), context(&kb.sbc));
     let mut send = |seq: u16| {
         let plain = rtp_with(seq, 0x42);
@@ -240,14 +237,7 @@ fn a_new_peer_key_replaces_only_that_context() {
     let engine = engine(4);
     let suite = SrtpSuite::AeadAes256Gcm;
     let (ka, kb) = (LegKeys::new(suite, 8), LegKeys::new(suite, 9));
-    let a = phone();
-    let b = phone();
-    let c = connected_call(
-        &engine,
-        CallRef(1),
-        srtp_remote(&a, &ka),
-        srtp_remote(&b, &kb),
-    );
+    let (a, b, c) = srtp_call(&engine, &ka, &kb);
     let (mut a_tx, mut b_rx) = (context(&ka.phone), context(&kb.sbc));
     for seq in 0..3u16 {
         a.send_to(&protect(&mut a_tx, &rtp_with(seq, 1)), c.ep_a.rtp)
@@ -296,14 +286,7 @@ fn mki_is_written_and_required() {
         phone: key(suite, 12, mki(3)),
         sbc: key(suite, 13, mki(4)),
     };
-    let a = phone();
-    let b = phone();
-    let c = connected_call(
-        &engine,
-        CallRef(1),
-        srtp_remote(&a, &ka),
-        srtp_remote(&b, &kb),
-    );
+    let (a, b, c) = srtp_call(&engine, &ka, &kb);
     let (mut a_tx, mut b_rx) = (context(&ka.phone), context(&kb.sbc));
     let plain = rtp_with(1, 3);
     a.send_to(&protect(&mut a_tx, &plain), c.ep_a.rtp).unwrap();

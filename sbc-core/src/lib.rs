@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod ids;
 pub mod media;
+pub mod monitoring;
 
 pub use clock::{Clock, SystemClock};
 pub use ids::{CallRef, LegSide, StreamId, TenantId, TrunkName};

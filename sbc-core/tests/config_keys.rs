@@ -40,7 +40,7 @@ fn unknown_top_level_key() {
     assert!(matches!(&e[0].kind, ConfigErrorKind::UnknownKey { key, .. } if key == "colour"));
     assert_eq!(
         e[0].to_string(),
-        "test.toml:1:1: colour: unknown key `colour`; expected one of: sip, media, trunk, route, metrics, cdr, log"
+        "test.toml:1:1: colour: unknown key `colour`; expected one of: sip, media, trunk, route, metrics, cdr, log, tenant, role, supervisor, agent, monitoring, audit"
     );
 }
 

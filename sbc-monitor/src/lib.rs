@@ -3,6 +3,13 @@
 //! signals and the HTTP/WebSocket API.
 //!
 //! Built so far: [`audit`], the durable, tamper-evident audit log every monitoring
-//! action is written to before it takes effect.
+//! action is written to before it takes effect; [`policy`], the config's who-is-who
+//! indexed for joins; and [`authz`], the sans-IO authorization decision and the SIP
+//! status of each refusal.
 
 pub mod audit;
+pub mod authz;
+pub mod policy;
+
+pub use authz::{authorize, Decision, DenyReason, JoinRefusal, MonitoredCall, SipStatus};
+pub use policy::Policy;

@@ -9,19 +9,27 @@
 //! `sections` (per-section decoding and single-value rules), `srtp` (a trunk's SRTP
 //! keys), `validate` (cross-field rules), `lookup` (route/trunk lookups at call time),
 //! `cidr` (IP networks), `error`, `load` (entry points), `suggest` (did-you-mean for
-//! unknown keys).
+//! unknown keys). Monitoring: `monitoring` (`[[tenant]]`, `[[role]]`, `[[agent]]`),
+//! `supervisor` (`[[supervisor]]`), `monitoring_settings` (`[monitoring]`, `[audit]`),
+//! `validate_monitoring` (their cross-references); the types are in
+//! `crate::monitoring`.
 
 mod cidr;
 mod decode;
 mod error;
 mod load;
 mod lookup;
+mod monitoring;
+mod monitoring_settings;
 mod schema;
 mod sections;
 mod srtp;
 mod suggest;
+mod supervisor;
 mod validate;
+mod validate_monitoring;
 
+pub use crate::monitoring::{AuditConfig, MonitoringConfig};
 pub use cidr::{IpNet, IpNetError};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, Position};
 pub use load::EMBEDDED_DEFAULT_TOML;

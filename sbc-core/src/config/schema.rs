@@ -12,6 +12,9 @@ use std::time::Duration;
 use super::cidr::IpNet;
 use crate::ids::TrunkName;
 use crate::media::SrtpSuite;
+use crate::monitoring::{
+    AgentDirectoryEntry, AuditConfig, MonitoringConfig, Role, Supervisor, TenantConfig,
+};
 
 /// The whole configuration. `Config::default()` is what an empty file gives: valid,
 /// one UDP listener on loopback, no trunks and no routes (so every call is refused).
@@ -26,6 +29,16 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub cdr: CdrConfig,
     pub log: LogConfig,
+    /// `[[tenant]]`, in file order.
+    pub tenants: Vec<TenantConfig>,
+    /// `[[role]]`, in file order.
+    pub roles: Vec<Role>,
+    /// `[[supervisor]]`, in file order; none (the default) means monitoring is off.
+    pub supervisors: Vec<Supervisor>,
+    /// `[[agent]]`: the agent directory, in file order.
+    pub agents: Vec<AgentDirectoryEntry>,
+    pub monitoring: MonitoringConfig,
+    pub audit: AuditConfig,
 }
 
 /// `[sip]`: listeners, RFC 3261 timers and message limits.

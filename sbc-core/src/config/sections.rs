@@ -9,11 +9,28 @@ use toml_edit::TableLike;
 
 use super::cidr::IpNet;
 use super::decode::{Decoder, Section, Spanned};
+use super::monitoring::{self, AGENT_KEYS, ROLE_KEYS, TENANT_KEYS};
+use super::monitoring_settings;
 use super::schema::*;
 use super::srtp::{srtp_policy, srtp_suites};
+use super::supervisor::{self, SUPERVISOR_KEYS};
 use crate::ids::TrunkName;
 
-const ROOT_KEYS: &[&str] = &["sip", "media", "trunk", "route", "metrics", "cdr", "log"];
+const ROOT_KEYS: &[&str] = &[
+    "sip",
+    "media",
+    "trunk",
+    "route",
+    "metrics",
+    "cdr",
+    "log",
+    "tenant",
+    "role",
+    "supervisor",
+    "agent",
+    "monitoring",
+    "audit",
+];
 const SIP_KEYS: &[&str] = &[
     "listen",
     "t1_ms",
@@ -80,7 +97,34 @@ pub(crate) fn config(d: &mut Decoder<'_>, root: &dyn TableLike) -> Config {
         },
         cdr: cdr(d, &root),
         log: log(d, &root),
+        tenants: each(d, &root, "tenant", TENANT_KEYS, monitoring::tenant),
+        roles: each(d, &root, "role", ROLE_KEYS, monitoring::role),
+        supervisors: each(
+            d,
+            &root,
+            "supervisor",
+            SUPERVISOR_KEYS,
+            supervisor::supervisor,
+        ),
+        agents: each(d, &root, "agent", AGENT_KEYS, monitoring::agent),
+        monitoring: monitoring_settings::monitoring(d, &root),
+        audit: monitoring_settings::audit(d, &root),
     }
+}
+
+/// Decodes every element of the array of tables `key` with `decode`.
+fn each<T>(
+    d: &mut Decoder<'_>,
+    root: &Section<'_>,
+    key: &str,
+    known: &[&str],
+    decode: fn(&mut Decoder<'_>, &Section<'_>) -> T,
+) -> Vec<T> {
+    d.tables(root, key, known)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| decode(d, s))
+        .collect()
 }
 
 fn sip(d: &mut Decoder<'_>, root: &Section<'_>) -> SipConfig {

@@ -19,6 +19,7 @@ pub(crate) fn validate(d: &mut Decoder<'_>, c: &Config) {
     tcp_limits(d, c);
     trunk_names(d, c);
     routes(d, c);
+    super::validate_monitoring::validate(d, c);
 }
 
 /// Reports `message` at `path`, located by where `path` (or its parent) appeared.

@@ -1,10 +1,14 @@
 //! The audit record and its typed fields: who did what to which call, when, in which
 //! mode, and with what outcome. Plain data: no IO, no clock (the caller stamps `time`).
+//! The supervisor, agent and queue names and the mode are `sbc_core::monitoring`
+//! types; their tags (`MonitorMode::as_str`) are part of the hashed encoding.
 
 use std::fmt;
-use std::sync::Arc;
 
 use sbc_core::ids::{CallRef, TenantId};
+// The names and the mode are the domain's (shared with authorization and config);
+// re-exported here so audit users keep one import path.
+pub use sbc_core::monitoring::{AgentId, MonitorMode, QueueName, SupervisorId};
 
 /// Milliseconds since the Unix epoch (UTC). Stamped by the caller: library code never
 /// reads the clock, so tests and replays control time.
@@ -21,43 +25,6 @@ impl fmt::Display for AuditSeq {
         write!(f, "{}", self.0)
     }
 }
-
-macro_rules! text_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(pub Arc<str>);
-
-        impl $name {
-            pub fn new(s: &str) -> Self {
-                $name(Arc::from(s))
-            }
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-text_id!(
-    /// A supervisor account (the digest username or the asserted identity it was
-    /// recognised by). For a failed attempt: the identity that was *claimed*.
-    SupervisorId
-);
-text_id!(
-    /// A contact-center agent, as set by the platform (`X-Agent-Id`) or the directory.
-    AgentId
-);
-text_id!(
-    /// A queue (or team) of agents: the scope a supervisor is authorized for.
-    QueueName
-);
 
 /// What happened. Stored as the lower-case tag from [`AuditKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,37 +67,6 @@ impl AuditKind {
 
     pub fn from_tag(tag: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == tag)
-    }
-}
-
-/// A monitoring mode. Stored as the lower-case tag from [`MonitorMode::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MonitorMode {
-    Listen,
-    Whisper,
-    Barge,
-    Takeover,
-}
-
-impl MonitorMode {
-    pub const ALL: [MonitorMode; 4] = [
-        MonitorMode::Listen,
-        MonitorMode::Whisper,
-        MonitorMode::Barge,
-        MonitorMode::Takeover,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MonitorMode::Listen => "listen",
-            MonitorMode::Whisper => "whisper",
-            MonitorMode::Barge => "barge",
-            MonitorMode::Takeover => "takeover",
-        }
-    }
-
-    pub fn from_tag(tag: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == tag)
     }
 }
 

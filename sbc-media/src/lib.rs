@@ -14,6 +14,7 @@
 //! `stats` (counters).
 
 pub mod codec;
+pub mod mixer;
 mod command;
 mod egress;
 mod engine;

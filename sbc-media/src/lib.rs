@@ -14,11 +14,11 @@
 //! `stats` (counters).
 
 pub mod codec;
-pub mod mixer;
 mod command;
 mod egress;
 mod engine;
 mod latch;
+pub mod mixer;
 mod mmsg;
 mod packet;
 mod pool;

@@ -9,7 +9,7 @@
 //! every packet is dropped rather than relayed without the protection signaling
 //! promised (deny by default).
 
-use sbc_core::media::{SrtpKey, SrtpKeying, SrtpSuite};
+use sbc_core::media::{SrtpKey, SrtpKeying};
 
 use crate::packet::PacketKind;
 use crate::srtp::{Mki, SrtpConfig, SrtpContext, SrtpError, SrtpKeyError, Suite};
@@ -23,7 +23,7 @@ pub(crate) struct KeyedContext {
 
 impl KeyedContext {
     fn build(key: &SrtpKey, replay_window: u32) -> Result<Self, SrtpKeyError> {
-        let suite = suite(key.suite());
+        let suite = Suite::from(key.suite());
         let (master, salt) = key.key_salt().split_at(suite.key_len());
         let mki = match key.mki() {
             Some(m) => Some(Mki::from_value(m.value(), usize::from(m.len()))?),
@@ -155,15 +155,6 @@ impl StreamSecurity {
     #[inline]
     pub(crate) fn is_plain(&self) -> bool {
         matches!(self, StreamSecurity::Plain)
-    }
-}
-
-fn suite(s: SrtpSuite) -> Suite {
-    match s {
-        SrtpSuite::AesCm128HmacSha1_80 => Suite::AesCm128HmacSha1_80,
-        SrtpSuite::AesCm128HmacSha1_32 => Suite::AesCm128HmacSha1_32,
-        SrtpSuite::AeadAes128Gcm => Suite::AeadAes128Gcm,
-        SrtpSuite::AeadAes256Gcm => Suite::AeadAes256Gcm,
     }
 }
 

@@ -12,15 +12,6 @@ use sbc_core::media::{MediaControl, RemoteMedia, SrtpKey, SrtpKeying, SrtpMki, S
 use sbc_media::srtp::{Mki, SrtpConfig, SrtpContext, Suite};
 use sbc_media::{DropReason, MediaEngine};
 
-fn media_suite(s: SrtpSuite) -> Suite {
-    match s {
-        SrtpSuite::AesCm128HmacSha1_80 => Suite::AesCm128HmacSha1_80,
-        SrtpSuite::AesCm128HmacSha1_32 => Suite::AesCm128HmacSha1_32,
-        SrtpSuite::AeadAes128Gcm => Suite::AeadAes128Gcm,
-        SrtpSuite::AeadAes256Gcm => Suite::AeadAes256Gcm,
-    }
-}
-
 /// A deterministic key for `suite`, distinct per `seed`.
 fn key(suite: SrtpSuite, seed: u8, mki: Option<SrtpMki>) -> SrtpKey {
     let bytes: Vec<u8> = (0..suite.key_salt_len() as u8)
@@ -31,7 +22,7 @@ fn key(suite: SrtpSuite, seed: u8, mki: Option<SrtpMki>) -> SrtpKey {
 
 /// What a phone holding `k` uses to protect (or unprotect) its side.
 fn context(k: &SrtpKey) -> SrtpContext {
-    let suite = media_suite(k.suite());
+    let suite = Suite::from(k.suite());
     let (master, salt) = k.key_salt().split_at(suite.key_len());
     let config = SrtpConfig {
         mki: k

@@ -9,6 +9,19 @@ pub enum Suite {
     AeadAes256Gcm,
 }
 
+/// The media port's name for a suite (what signaling negotiated) as a transform.
+impl From<sbc_core::media::SrtpSuite> for Suite {
+    fn from(s: sbc_core::media::SrtpSuite) -> Self {
+        use sbc_core::media::SrtpSuite as S;
+        match s {
+            S::AesCm128HmacSha1_80 => Suite::AesCm128HmacSha1_80,
+            S::AesCm128HmacSha1_32 => Suite::AesCm128HmacSha1_32,
+            S::AeadAes128Gcm => Suite::AeadAes128Gcm,
+            S::AeadAes256Gcm => Suite::AeadAes256Gcm,
+        }
+    }
+}
+
 impl Suite {
     /// Every suite, in SDES preference order (AEAD first).
     pub const ALL: [Suite; 4] = [

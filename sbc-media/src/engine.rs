@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use mio::{Poll, Waker};
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, MediaEvent, RemoteMedia};
+use sbc_core::media::{
+    LocalEndpoint, MediaControl, MediaError, MediaEvent, MonitoredMedia, RemoteMedia,
+};
 
 use crate::command::{Command, NewStream, Reuse};
 use crate::egress::EgressRewrite;
@@ -265,6 +267,17 @@ impl MediaEngine {
 }
 
 impl MediaControl for MediaEngine {
+    // PLACEHOLDER (replaced by the monitoring media work): monitoring is refused.
+    fn allocate_monitor(&self, _call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        Err(MediaError::Monitor("monitoring media not built yet".into()))
+    }
+
+    fn release_stream(&self, _stream: StreamId) {}
+
+    fn set_monitoring(&self, _media: MonitoredMedia) -> Result<(), MediaError> {
+        Err(MediaError::Monitor("monitoring media not built yet".into()))
+    }
+
     fn allocate(
         &self,
         call: CallRef,

@@ -255,7 +255,7 @@ fn plan_packet(
 fn emit_dtmf(slot: &StreamSlot, events: &SyncSender<MediaEvent>, ev: &DtmfEvent) {
     let event = MediaEvent {
         call: slot.call,
-        side: slot.side,
+        side: Some(slot.side),
         stream: slot.id,
         kind: MediaEventKind::Dtmf {
             digit: ev.digit.as_char(),

@@ -21,7 +21,7 @@ pub fn spawn(media: &MediaEngine) -> Option<std::thread::JoinHandle<()>> {
 fn log(ev: &MediaEvent) {
     match ev.kind {
         MediaEventKind::Dtmf { digit, .. } => tracing::info!(
-            call = %ev.call, side = ev.side.as_str(), stream = %ev.stream, %digit,
+            call = %ev.call, side = ev.side.map_or("monitor", |s| s.as_str()), stream = %ev.stream, %digit,
             "DTMF digit"
         ),
         _ => tracing::debug!(call = %ev.call, event = ?ev.kind, "media event"),

@@ -7,8 +7,8 @@ use crate::ids::{CallRef, LegSide, StreamId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaEvent {
     pub call: CallRef,
-    /// The leg whose peer sent the media.
-    pub side: LegSide,
+    /// The leg whose peer sent the media; `None` for a supervisor's (monitor) stream.
+    pub side: Option<LegSide>,
     pub stream: StreamId,
     pub kind: MediaEventKind,
 }

@@ -12,9 +12,13 @@ use std::net::SocketAddr;
 use crate::ids::{CallRef, LegSide, StreamId};
 
 mod events;
+mod format;
+mod monitor;
 mod srtp;
 
 pub use events::{MediaEvent, MediaEventKind};
+pub use format::{AudioEncoding, AudioFormat};
+pub use monitor::{AgentAfterTakeover, MonitorLeg, MonitoredMedia};
 pub use srtp::{SrtpKey, SrtpKeyError, SrtpKeying, SrtpMki, SrtpSuite};
 
 /// The SBC-side address of one stream, to be written into that leg's SDP.
@@ -56,6 +60,10 @@ pub struct RemoteMedia {
     /// The payload type of `telephone-event` (RFC 4733) in this SDP, if any: the
     /// media plane reports the digits it carries.
     pub telephone_event: Option<u8>,
+    /// The formats of the m= line the mixer can decode and encode, in the SDP's order
+    /// (for an answer, the first is the negotiated codec). Empty: the leg cannot be
+    /// mixed, only relayed and tapped.
+    pub audio: Vec<AudioFormat>,
 }
 
 impl RemoteMedia {
@@ -73,7 +81,14 @@ impl RemoteMedia {
             srtp: None,
             clock_rate: None,
             telephone_event: None,
+            audio: Vec::new(),
         }
+    }
+
+    /// The formats of the m= line that the mixer knows, in SDP order.
+    pub fn with_audio(mut self, audio: Vec<AudioFormat>) -> Self {
+        self.audio = audio;
+        self
     }
 
     /// The main payload's clock rate and the telephone-event payload type, from SDP.
@@ -100,6 +115,10 @@ pub enum MediaError {
     UnknownStream(StreamId),
     #[error("media socket error: {0}")]
     Io(String),
+    /// A monitored call whose streams cannot be mixed (no common codec, a stream of
+    /// another call, more supervisors than the mixer has room for).
+    #[error("cannot monitor: {0}")]
+    Monitor(String),
 }
 
 /// The port. All methods are control-plane operations.
@@ -120,4 +139,16 @@ pub trait MediaControl: Send + Sync {
 
     /// Release every stream of a call and return its ports to the pool.
     fn release_call(&self, call: CallRef);
+
+    /// Reserve a stream for a supervisor's leg on `call` (served by the same worker as
+    /// the call's own streams). It is released with the call, or by
+    /// `release_stream` when the supervisor hangs up first.
+    fn allocate_monitor(&self, call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError>;
+
+    /// Release one stream (a supervisor's) before its call ends.
+    fn release_stream(&self, stream: StreamId);
+
+    /// Set who hears whom on a monitored call (see `MonitoredMedia`). Takes effect
+    /// between two packet batches of the call's worker.
+    fn set_monitoring(&self, media: MonitoredMedia) -> Result<(), MediaError>;
 }

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia, SrtpKeying};
+use sbc_core::media::{
+    LocalEndpoint, MediaControl, MediaError, MonitoredMedia, RemoteMedia, SrtpKeying,
+};
 
 pub const MEDIA_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 const FIRST_PORT: u16 = 20000;
@@ -19,6 +21,11 @@ pub struct MediaLog {
     pub remotes: Vec<(StreamId, RemoteMedia)>,
     pub connects: Vec<(StreamId, StreamId)>,
     pub released: Vec<CallRef>,
+    /// Supervisor streams: (call, stream, endpoint).
+    pub monitors: Vec<(CallRef, StreamId, LocalEndpoint)>,
+    pub released_streams: Vec<StreamId>,
+    /// Every monitoring picture set, in order.
+    pub monitoring: Vec<MonitoredMedia>,
 }
 
 impl MediaLog {
@@ -76,7 +83,7 @@ impl MediaControl for FakeMedia {
             .log
             .lock()
             .map_err(|_| MediaError::Io("poisoned".into()))?;
-        let n = log.allocated.len() as u16;
+        let n = (log.allocated.len() + log.monitors.len()) as u16;
         let port = FIRST_PORT + 2 * n;
         let ep = LocalEndpoint {
             rtp: SocketAddr::new(MEDIA_IP, port),
@@ -105,5 +112,37 @@ impl MediaControl for FakeMedia {
         if let Ok(mut log) = self.log.lock() {
             log.released.push(call);
         }
+    }
+
+    fn allocate_monitor(&self, call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        if self.exhausted.load(Ordering::Relaxed) {
+            return Err(MediaError::PortsExhausted);
+        }
+        let mut log = self
+            .log
+            .lock()
+            .map_err(|_| MediaError::Io("poisoned".into()))?;
+        let n = (log.allocated.len() + log.monitors.len()) as u16;
+        let port = FIRST_PORT + 2 * n;
+        let ep = LocalEndpoint {
+            rtp: SocketAddr::new(MEDIA_IP, port),
+            rtcp: SocketAddr::new(MEDIA_IP, port + 1),
+        };
+        let id = StreamId(u64::from(n) + 1);
+        log.monitors.push((call, id, ep));
+        Ok((id, ep))
+    }
+
+    fn release_stream(&self, stream: StreamId) {
+        if let Ok(mut log) = self.log.lock() {
+            log.released_streams.push(stream);
+        }
+    }
+
+    fn set_monitoring(&self, media: MonitoredMedia) -> Result<(), MediaError> {
+        if let Ok(mut log) = self.log.lock() {
+            log.monitoring.push(media);
+        }
+        Ok(())
     }
 }

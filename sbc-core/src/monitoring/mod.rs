@@ -6,10 +6,12 @@
 //!
 //! Layout: `names` (ID newtypes), `mode` (modes and sets), `model` (config-declared
 //! entities), `uri` (URI identity keys), `identity` (agent identity per call),
-//! `feature_code` (the join parser), `settings` (`[monitoring]`, `[audit]`).
+//! `feature_code` (the join parser), `join` (join requests and sessions as signaling
+//! and the monitoring plane exchange them), `settings` (`[monitoring]`, `[audit]`).
 
 mod feature_code;
 mod identity;
+mod join;
 mod mode;
 mod model;
 mod names;
@@ -23,6 +25,7 @@ pub use feature_code::{
 pub use identity::{
     identify_agent, AgentDirectory, AgentHeaderNames, AgentIdentity, IdentityError,
 };
+pub use join::{JoinAuth, JoinRequest, JoinTicket, MonitorSessionId, PartyHints, SessionEnd};
 pub use mode::{ModeSet, MonitorMode};
 pub use model::{
     AgentDirectoryEntry, AgentNotice, DigestHa1, Ha1Error, Role, Scope, Supervisor, SupervisorAuth,

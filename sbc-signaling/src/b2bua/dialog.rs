@@ -566,6 +566,9 @@ impl B2bua {
     /// late offer or an offerless re-INVITE it carries the answer for the other leg.
     pub(super) fn on_ack(&mut self, now: Instant, msg: SipMessage) {
         let tag = msg.to_hdr().ok().and_then(|t| t.tag().map(str::to_owned));
+        if tag.as_deref().is_some_and(|t| self.monitor_ack(t)) {
+            return;
+        }
         let Some(&(id, side)) = tag.as_deref().and_then(|t| self.dialogs.get(t)) else {
             return self.metrics.count_drop(SipDrop::StrayAck);
         };

@@ -281,7 +281,7 @@ impl B2bua {
         }
     }
 
-    fn rng_u32(&mut self) -> u32 {
+    pub(super) fn rng_u32(&mut self) -> u32 {
         use rand::Rng;
         self.rng.gen_range(1..u32::MAX / 2)
     }
@@ -524,6 +524,28 @@ impl B2bua {
             self.refuse_answer(now, id, tx, status, reason, offer);
             return;
         }
+        let answered = self.calls.get(&id).map(|c| {
+            let config = &self.settings.config;
+            let a = super::monitor::party_hints(
+                config,
+                &c.a_invite,
+                c.ingress.as_ref(),
+                c.a_invite.from_hdr().ok().map(|f| f.uri),
+            );
+            let b = super::monitor::party_hints(
+                config,
+                &msg,
+                Some(&c.target),
+                msg.to_hdr().ok().map(|t| t.uri),
+            );
+            CallEvent::Answered {
+                call: id,
+                ingress: c.ingress.clone(),
+                target: c.target.clone(),
+                a,
+                b,
+            }
+        });
         if late_offer && has_sdp(&msg) {
             let guard = now + self.settings.config.sip.t1 * 32;
             if let Some(call) = self.calls.get_mut(&id) {
@@ -534,7 +556,7 @@ impl B2bua {
         } else {
             self.send_ack_b(now, id, tx, None);
         }
-        self.events.push_back(CallEvent::Answered { call: id });
+        self.events.extend(answered);
     }
 
     /// The callee answered with SDP the SBC cannot use: `status` (502, or 488 for SRTP)
@@ -634,6 +656,9 @@ impl B2bua {
     /// toward the callee. If the callee's 200 crosses our CANCEL, it is ACKed and BYEd
     /// as an orphan (the call is gone by then).
     pub(super) fn on_cancel(&mut self, now: Instant, tx: ServerTxId) {
+        if self.cancel_join(now, tx) {
+            return;
+        }
         let Some(&id) = self.server_roles.get(&tx) else {
             return;
         };
@@ -785,6 +810,7 @@ impl B2bua {
                 self.reject(now, tx, &r.req, status, reason, &[]);
             }
         }
+        self.end_monitoring(now, id);
         let Some(call) = self.calls.remove(&id) else {
             return;
         };

@@ -20,6 +20,7 @@ pub mod events;
 mod headers;
 mod invite;
 mod malformed;
+mod monitor;
 mod received;
 pub mod response_map;
 mod routing;
@@ -43,6 +44,7 @@ use crate::transaction::{ClientTxId, ServerTxId, TimerConfig, TransactionLayer, 
 use build::{Hop, Payload};
 use call::Call;
 pub use events::CallEvent;
+pub use monitor::MonitorAdmission;
 pub use settings::EngineSettings;
 pub use srtp::{KeyRng, SrtpRefusal};
 
@@ -86,6 +88,8 @@ pub struct B2bua {
     rng: StdRng,
     /// The SBC's SRTP master keys come from here: a CSPRNG (`OsRng` in the daemon).
     key_rng: Box<dyn KeyRng>,
+    /// Supervisor legs (joins waiting for the monitoring plane, admitted legs).
+    monitor: monitor::MonitorLegs,
 }
 
 impl B2bua {
@@ -132,6 +136,7 @@ impl B2bua {
                 Some(s) => Box::new(StdRng::seed_from_u64(s ^ 0x5352_5450_4b45_5953)),
                 None => Box::new(OsRng),
             },
+            monitor: monitor::MonitorLegs::default(),
         }
     }
 
@@ -292,7 +297,15 @@ impl B2bua {
             Err(e) => return self.reject(now, tx, &msg, 400, &e.reason(), &[]),
         };
         if let Some(tag) = to_tag {
+            if self.monitor_in_dialog(now, tx, &msg, from, &tag) {
+                return;
+            }
             return self.on_in_dialog(now, tx, msg, from, &tag);
+        }
+        // Supervisors' phones may call from anywhere: digest guards a join, not the
+        // source address (a join never reaches a trunk).
+        if method == Method::Invite && self.maybe_join(now, tx, &msg, from) {
+            return;
         }
         if self.settings.config.ingress_trunk(from.addr.ip()).is_none() {
             return self.reject(now, tx, &msg, 403, "Forbidden (unknown source)", &[]);

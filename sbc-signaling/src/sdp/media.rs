@@ -228,6 +228,7 @@ impl<'a> MediaDescription<'a> {
         });
         RemoteMedia::new(rtp, rtcp, self.rtcp_mux, self.direction)
             .with_payloads(self.main_clock_rate(), self.telephone_event())
+            .with_audio(self.audio_formats())
     }
 }
 

@@ -3,7 +3,12 @@
 //! type of RFC 4733 `telephone-event`, for DTMF detection. Read from `a=rtpmap`
 //! (RFC 8866 §6.6), with the RFC 3551 static assignments for formats without one.
 
+use sbc_core::media::{AudioEncoding, AudioFormat};
+
 use super::MediaDescription;
+
+/// Longest `a=ptime` believed (ms); longer values are ignored (20 ms assumed).
+const MAX_PTIME_MS: u16 = 120;
 
 /// RFC 3551 table 4: static audio payload types and their clock rates.
 fn static_clock_rate(pt: u8) -> Option<u32> {
@@ -46,6 +51,31 @@ impl MediaDescription<'_> {
         self.clock_rate(first)
     }
 
+    /// The listed formats the mixer can decode and encode, in the m= line's order: by
+    /// `a=rtpmap` name and clock rate, else by static payload type (0, 8, 9). The
+    /// packetization comes from `a=ptime` (one per m= line).
+    pub fn audio_formats(&self) -> Vec<AudioFormat> {
+        let ptime_ms = self
+            .attributes()
+            .find(|(name, _)| name.eq_ignore_ascii_case("ptime"))
+            .and_then(|(_, v)| v?.trim().parse::<u16>().ok())
+            .filter(|ms| (10..=MAX_PTIME_MS).contains(ms));
+        self.format_list()
+            .filter_map(|f| f.parse::<u8>().ok())
+            .filter_map(|pt| {
+                let encoding = match self.rtpmaps().find(|(p, _, _)| *p == pt) {
+                    Some((_, name, rate)) => AudioEncoding::from_rtpmap(name, rate)?,
+                    None => AudioEncoding::from_static(pt)?,
+                };
+                Some(AudioFormat {
+                    payload_type: pt,
+                    encoding,
+                    ptime_ms,
+                })
+            })
+            .collect()
+    }
+
     /// The telephone-event payload type among the formats: the one at the main clock
     /// rate if several rates are offered, else the first.
     pub fn telephone_event(&self) -> Option<u8> {
@@ -73,6 +103,39 @@ mod tests {
         let parsed = Sdp::parse(text.as_bytes()).unwrap();
         let m = parsed.media().first().unwrap().clone();
         (m.main_clock_rate(), m.telephone_event())
+    }
+
+    fn audio(sdp: &str) -> Vec<(u8, sbc_core::media::AudioEncoding, Option<u16>)> {
+        let text = format!(
+            "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n{sdp}"
+        );
+        let parsed = Sdp::parse(text.as_bytes()).unwrap();
+        let m = parsed.media().first().unwrap().clone();
+        m.audio_formats()
+            .into_iter()
+            .map(|f| (f.payload_type, f.encoding, f.ptime_ms))
+            .collect()
+    }
+
+    #[test]
+    fn mixable_formats_in_sdp_order() {
+        use sbc_core::media::AudioEncoding::*;
+        assert_eq!(
+            audio("m=audio 4000 RTP/AVP 8 0 9 18 101\r\na=rtpmap:101 telephone-event/8000\r\n"),
+            vec![(8, Pcma, None), (0, Pcmu, None), (9, G722, None)]
+        );
+        assert_eq!(
+            audio("m=audio 4000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\na=ptime:40\r\n"),
+            vec![(111, Opus, Some(40)), (0, Pcmu, Some(40))]
+        );
+        // A dynamic type with the wrong clock, an unknown name, a remapped static type.
+        assert_eq!(
+            audio(
+                "m=audio 4000 RTP/AVP 96 97 0\r\na=rtpmap:96 opus/8000\r\n\
+                 a=rtpmap:97 speex/8000\r\na=rtpmap:0 PCMA/8000\r\na=ptime:9999\r\n"
+            ),
+            vec![(0, Pcma, None)]
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod forking;
 mod hold_resume;
 mod late_offer;
 mod loss_30pct;
+mod monitor;
 mod reinvite_glare;
 mod reinvite_variants;
 mod srtp;

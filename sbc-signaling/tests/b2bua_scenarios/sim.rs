@@ -90,6 +90,8 @@ pub struct SimConfig {
     pub trunk_a: Option<&'static str>,
     /// Extra TOML keys of the callee's trunk (`uas`).
     pub trunk_b: &'static str,
+    /// Extra top-level TOML (tenants, supervisors, `[monitoring]`…), appended last.
+    pub extra: &'static str,
 }
 
 impl SimConfig {
@@ -100,6 +102,7 @@ impl SimConfig {
             timer_c_secs: 180,
             trunk_a: None,
             trunk_b: "",
+            extra: "",
         }
     }
 }
@@ -171,13 +174,14 @@ pub fn config_toml(cfg: &SimConfig) -> String {
         None => String::new(),
     };
     let trunk_b = cfg.trunk_b;
+    let extra = cfg.extra;
     format!(
         "[sip]\ntimer_c_secs = {timer_c_secs}\n\
          [[sip.listen]]\ntransport = \"udp\"\naddress = \"{SBC}\"\n\
          {trunk_a}\
          [[trunk]]\nname = \"uas\"\naddress = \"{UAS}\"\naccept_from = [\"10.0.0.0/8\"]\n\
          {trunk_b}\n\
-         [[route]]\nname = \"default\"\ntarget = \"uas\"\n"
+         [[route]]\nname = \"default\"\ntarget = \"uas\"\n{extra}\n"
     )
 }
 

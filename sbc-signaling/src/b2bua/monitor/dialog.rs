@@ -1,0 +1,196 @@
+//! Requests inside a supervisor's dialog, and its end: BYE from the supervisor, BYE
+//! from the SBC when the monitored call ends, INFO digits (`application/dtmf-relay`,
+//! the SIP way to press 1-4), re-INVITE refreshes.
+
+use std::time::Instant;
+
+use sbc_core::ids::CallRef;
+use sbc_core::monitoring::{MonitorSessionId, SessionEnd};
+
+use super::answer;
+use crate::b2bua::build::{self, Hop, Payload};
+use crate::b2bua::dialog::view;
+use crate::b2bua::invite::{has_sdp, SDP};
+use crate::b2bua::{routing, B2bua, CallEvent, ClientRole};
+use crate::net::Peer;
+use crate::sip::{Method, SipMessage};
+use crate::transaction::ServerTxId;
+
+impl B2bua {
+    /// An in-dialog request whose to-tag names a supervisor leg (true), else false.
+    pub(in crate::b2bua) fn monitor_in_dialog(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        msg: &SipMessage,
+        from: Peer,
+        to_tag: &str,
+    ) -> bool {
+        let Some(&session) = self.monitor.by_tag.get(to_tag) else {
+            return false;
+        };
+        let Some(leg) = self.monitor.legs.get_mut(&session) else {
+            return false;
+        };
+        let Ok(cseq) = msg.cseq() else { return true };
+        if msg.call_id().ok() != Some(leg.dialog.call_id.as_str()) {
+            self.reject(now, tx, msg, 481, "Call/Transaction Does Not Exist", &[]);
+            return true;
+        }
+        if leg.dialog.remote_cseq.is_some_and(|r| cseq.seq <= r) {
+            self.reject(
+                now,
+                tx,
+                msg,
+                500,
+                "Server Internal Error (CSeq out of order)",
+                &[],
+            );
+            return true;
+        }
+        leg.dialog.remote_cseq = Some(cseq.seq);
+        if leg.dialog.peer.addr == from.addr {
+            leg.dialog.peer = from;
+        }
+        match cseq.method {
+            Method::Bye => {
+                self.reject(now, tx, msg, 200, "OK", &[]);
+                self.end_supervisor_leg(session, SessionEnd::SupervisorHangup);
+            }
+            Method::Info => {
+                let digit = dtmf_relay_digit(msg);
+                self.reject(now, tx, msg, 200, "OK", &[]);
+                if let Some(digit) = digit {
+                    self.events
+                        .push_back(CallEvent::MonitorDigit { session, digit });
+                }
+            }
+            Method::Invite => self.monitor_reinvite(now, tx, msg, session),
+            Method::Options => self.reject(now, tx, msg, 200, "OK", &[]),
+            Method::Update if !has_sdp(msg) => self.reject(now, tx, msg, 200, "OK", &[]),
+            _ => self.reject(now, tx, msg, 488, "Not Acceptable Here", &[]),
+        }
+        true
+    }
+
+    /// A re-INVITE from the supervisor (session refresh, new address): the same answer
+    /// again, with the media plane pointed at the new address.
+    fn monitor_reinvite(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        msg: &SipMessage,
+        session: MonitorSessionId,
+    ) {
+        let Some(leg) = self.monitor.legs.get(&session) else {
+            return;
+        };
+        let stream = leg.stream;
+        if has_sdp(msg) {
+            match answer::accept(msg.body()) {
+                Ok(acc) => {
+                    if let Err(e) = self.media.set_remote(stream, acc.remote) {
+                        tracing::warn!(%session, error = %e, "supervisor re-INVITE not applied");
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("Not Acceptable Here ({e})");
+                    return self.reject(now, tx, msg, 488, &reason, &[]);
+                }
+            }
+        }
+        let Some(leg) = self.monitor.legs.get(&session) else {
+            return;
+        };
+        let body = leg.dialog.last_sdp.clone();
+        let (tag, peer) = (leg.dialog.local_tag.clone(), leg.dialog.peer);
+        let hop = self.hop(peer);
+        let ua = self.user_agent();
+        let resp = build::response(
+            &mut self.buf,
+            msg,
+            200,
+            "OK",
+            Some(&tag),
+            Some(hop),
+            Payload {
+                body: Some((SDP, &body)),
+                user_agent: &ua,
+                ..Payload::default()
+            },
+        );
+        if let Some(resp) = resp {
+            self.respond(now, tx, resp);
+        }
+    }
+
+    /// An ACK in a supervisor's dialog: nothing to do (true), or not ours (false).
+    pub(in crate::b2bua) fn monitor_ack(&self, to_tag: &str) -> bool {
+        self.monitor.by_tag.contains_key(to_tag)
+    }
+
+    /// The supervisor hung up (or its leg failed): stream released, the call's media
+    /// picture rebuilt without it, the end reported.
+    fn end_supervisor_leg(&mut self, session: MonitorSessionId, end: SessionEnd) {
+        let Some(leg) = self.forget_leg(session) else {
+            return;
+        };
+        self.media.release_stream(leg.stream);
+        if let Err(e) = self.push_monitoring(leg.call) {
+            tracing::warn!(call = %leg.call, error = %e, "media plane refused monitoring update");
+        }
+        let _span = crate::b2bua::call_span(leg.call).entered();
+        tracing::info!(%session, end = end.as_str(), "supervisor left");
+        self.monitor_ended(session, end);
+    }
+
+    /// The monitored call is ending: BYE to every supervisor on it (their streams go
+    /// with the call's).
+    pub(in crate::b2bua) fn end_monitoring(&mut self, now: Instant, call: CallRef) {
+        let Some(cm) = self.monitor.by_call.remove(&call) else {
+            return;
+        };
+        for session in cm.sessions {
+            let Some(mut leg) = self.monitor.legs.remove(&session) else {
+                continue;
+            };
+            self.monitor.by_tag.remove(&leg.dialog.local_tag);
+            let branch = self.txl.new_branch();
+            let ua = self.user_agent();
+            let cseq = leg.dialog.next_cseq();
+            let d = &leg.dialog;
+            let dest = routing::next_hop(&d.route_set, d.remote_target.as_deref(), d.peer);
+            let hop = Hop::for_peer(&self.settings, dest);
+            let p = Payload {
+                user_agent: &ua,
+                ..Payload::default()
+            };
+            if let Some(bye) =
+                build::dialog_request(&mut self.buf, &view(d), hop, Method::Bye, cseq, &branch, p)
+            {
+                if let Some(ctx) = self.send_request(now, bye, dest) {
+                    self.client_roles.insert(ctx, ClientRole::Own);
+                }
+            }
+            self.monitor_ended(session, SessionEnd::CallEnded);
+        }
+    }
+}
+
+/// The digit of an INFO with `Content-Type: application/dtmf-relay` (`Signal=2`).
+fn dtmf_relay_digit(msg: &SipMessage) -> Option<char> {
+    let ct = msg.content_type()?.trim().to_ascii_lowercase();
+    if !ct.starts_with("application/dtmf-relay") {
+        return None;
+    }
+    let body = std::str::from_utf8(msg.body()).ok()?;
+    body.lines().find_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("signal") {
+            return None;
+        }
+        let mut chars = value.trim().chars();
+        let c = chars.next()?.to_ascii_uppercase();
+        (chars.next().is_none() && matches!(c, '0'..='9' | '*' | '#' | 'A'..='D')).then_some(c)
+    })
+}

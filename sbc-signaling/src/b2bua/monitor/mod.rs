@@ -1,0 +1,343 @@
+//! Supervisor legs: the B2BUA side of monitoring.
+//!
+//! A supervisor's INVITE to a feature code (`*81a1007`) is not routed: it is
+//! authenticated here (`auth`), parked as a pending join and handed to the monitoring
+//! plane as `CallEvent::MonitorJoin`. The plane authorizes it, writes the audit record
+//! durably, and only then calls back `monitor_admit` (200 with the mixer's stream,
+//! `answer`) or `monitor_refuse`. Admitted legs are small UAS dialogs (`dialog`):
+//! ACK, BYE, INFO digits, re-INVITE refreshes; they end with the monitored call.
+//!
+//! The monitored call's own dialogs are never touched: a mode is only a media plane
+//! picture (`MonitoredMedia`), rebuilt from every supervisor leg of the call.
+
+mod answer;
+mod auth;
+mod dialog;
+mod hints;
+mod intake;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use sbc_core::ids::{CallRef, LegSide, StreamId};
+use sbc_core::media::{AgentAfterTakeover, MonitorLeg, MonitoredMedia};
+use sbc_core::monitoring::{JoinTicket, MonitorMode, MonitorSessionId, SessionEnd};
+
+use super::build::{self, Payload};
+use super::call::{CallPhase, Leg};
+use super::headers::strip_tag;
+use super::{B2bua, CallEvent};
+use crate::net::Peer;
+use crate::sip::SipMessage;
+use crate::transaction::ServerTxId;
+use auth::JoinAuthenticator;
+pub(super) use hints::party_hints;
+
+/// What the monitoring plane decided for a pending join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorAdmission {
+    pub ticket: JoinTicket,
+    pub session: MonitorSessionId,
+    pub call: CallRef,
+    /// The leg of the call that is the agent's (the other is the customer's).
+    pub agent_side: LegSide,
+    pub mode: MonitorMode,
+    pub after_takeover: AgentAfterTakeover,
+    pub agent_beep: bool,
+}
+
+/// A supervisor's INVITE waiting for the monitoring plane.
+#[derive(Debug)]
+struct PendingJoin {
+    tx: ServerTxId,
+    req: SipMessage,
+    from: Peer,
+}
+
+/// An admitted supervisor leg: the SBC is the UAS of its dialog.
+#[derive(Debug)]
+struct SupervisorLeg {
+    call: CallRef,
+    dialog: Leg,
+    stream: StreamId,
+    mode: MonitorMode,
+}
+
+/// The monitoring of one call: who the agent is and its supervisors, in join order.
+#[derive(Debug)]
+struct CallMonitoring {
+    agent_side: LegSide,
+    after_takeover: AgentAfterTakeover,
+    agent_beep: bool,
+    sessions: Vec<MonitorSessionId>,
+}
+
+/// All supervisor state of the engine.
+#[derive(Debug, Default)]
+pub(super) struct MonitorLegs {
+    /// `None` until monitoring is configured (at least one supervisor).
+    auth: Option<JoinAuthenticator>,
+    next_ticket: u64,
+    pending: HashMap<JoinTicket, PendingJoin>,
+    pending_tx: HashMap<ServerTxId, JoinTicket>,
+    legs: HashMap<MonitorSessionId, SupervisorLeg>,
+    by_tag: HashMap<String, MonitorSessionId>,
+    by_call: HashMap<CallRef, CallMonitoring>,
+}
+
+impl MonitorLegs {
+    pub(super) fn len(&self) -> usize {
+        self.legs.len() + self.pending.len()
+    }
+}
+
+impl B2bua {
+    /// Refuses a pending join (`status` 401 gets a fresh digest challenge).
+    pub fn monitor_refuse(&mut self, now: Instant, ticket: JoinTicket, status: u16, reason: &str) {
+        let Some(p) = self.take_pending(ticket) else {
+            return;
+        };
+        if status == 401 {
+            return self.challenge(now, p.tx, &p.req, p.from, false);
+        }
+        self.reject(now, p.tx, &p.req, status, reason, &[]);
+        self.drain(now);
+    }
+
+    /// Admits a pending join: a stream for the supervisor, the call's new media
+    /// picture, 200 with the SDP answer. If the call or the supervisor's INVITE is gone
+    /// by now, or the media plane refuses, the join fails and `MonitorEnded` says why
+    /// (the monitoring plane has already recorded the start).
+    pub fn monitor_admit(&mut self, now: Instant, adm: MonitorAdmission) {
+        let Some(p) = self.take_pending(adm.ticket) else {
+            return self.monitor_ended(adm.session, SessionEnd::Cancelled);
+        };
+        let end = match self.try_admit(now, &adm, &p) {
+            Ok(()) => None,
+            Err((status, reason, end)) => {
+                self.reject(now, p.tx, &p.req, status, reason, &[]);
+                Some(end)
+            }
+        };
+        if let Some(end) = end {
+            self.monitor_ended(adm.session, end);
+        }
+        self.drain(now);
+    }
+
+    /// Switches a session's mode (already authorized and audited).
+    pub fn monitor_set_mode(&mut self, session: MonitorSessionId, mode: MonitorMode) -> bool {
+        let Some(leg) = self.monitor.legs.get_mut(&session) else {
+            return false;
+        };
+        leg.mode = mode;
+        let call = leg.call;
+        self.push_monitoring(call).is_ok()
+    }
+
+    /// The supervisor stream of a session (for DTMF from the media plane).
+    pub fn monitor_stream(&self, session: MonitorSessionId) -> Option<StreamId> {
+        self.monitor.legs.get(&session).map(|l| l.stream)
+    }
+
+    /// Supervisor legs admitted or pending, for leak checks.
+    pub fn monitor_footprint(&self) -> usize {
+        self.monitor.len()
+    }
+
+    fn take_pending(&mut self, ticket: JoinTicket) -> Option<PendingJoin> {
+        let p = self.monitor.pending.remove(&ticket)?;
+        self.monitor.pending_tx.remove(&p.tx);
+        Some(p)
+    }
+
+    fn try_admit(
+        &mut self,
+        now: Instant,
+        adm: &MonitorAdmission,
+        p: &PendingJoin,
+    ) -> Result<(), (u16, &'static str, SessionEnd)> {
+        const GONE: (u16, &str, SessionEnd) = (
+            480,
+            "Temporarily Unavailable (call ended)",
+            SessionEnd::CallGone,
+        );
+        let call = self.calls.get(&adm.call).ok_or(GONE)?;
+        if call.phase != CallPhase::Answered {
+            return Err(GONE);
+        }
+        if call.media.first().copied().flatten().is_none() {
+            return Err(GONE);
+        }
+        let accepted = answer::accept(p.req.body()).map_err(|_| {
+            (
+                488,
+                "Not Acceptable Here (monitoring needs plain RTP audio)",
+                SessionEnd::MediaFailed,
+            )
+        })?;
+        let media_failed = (503, "Service Unavailable (media)", SessionEnd::MediaFailed);
+        let (stream, local) = self
+            .media
+            .allocate_monitor(adm.call)
+            .map_err(|_| media_failed)?;
+        if self
+            .media
+            .set_remote(stream, accepted.remote.clone())
+            .is_err()
+        {
+            self.media.release_stream(stream);
+            return Err(media_failed);
+        }
+        let tag = self.token(12);
+        let session_id = u64::from(self.rng_u32());
+        let dialog = Leg {
+            call_id: p.req.call_id().unwrap_or_default().to_owned(),
+            local_tag: tag.clone(),
+            remote_tag: p
+                .req
+                .from_hdr()
+                .ok()
+                .and_then(|f| f.tag())
+                .map(str::to_owned),
+            local_uri: p.req.to_hdr().map(|t| strip_tag(t.raw)).unwrap_or_default(),
+            remote_uri: p
+                .req
+                .from_hdr()
+                .map(|f| strip_tag(f.raw))
+                .unwrap_or_default(),
+            remote_target: p
+                .req
+                .contact()
+                .and_then(Result::ok)
+                .map(|c| c.uri.to_owned()),
+            route_set: p
+                .req
+                .header_values(crate::sip::HeaderName::RecordRoute)
+                .map(str::to_owned)
+                .collect(),
+            peer: p.from,
+            local_cseq: 0,
+            remote_cseq: p.req.cseq().ok().map(|c| c.seq),
+            sdp_session_id: session_id,
+            sdp_version: 1,
+            last_sdp: Vec::new(),
+        };
+        let entry = self
+            .monitor
+            .by_call
+            .entry(adm.call)
+            .or_insert_with(|| CallMonitoring {
+                agent_side: adm.agent_side,
+                after_takeover: adm.after_takeover,
+                agent_beep: adm.agent_beep,
+                sessions: Vec::new(),
+            });
+        entry.sessions.push(adm.session);
+        self.monitor.legs.insert(
+            adm.session,
+            SupervisorLeg {
+                call: adm.call,
+                dialog,
+                stream,
+                mode: adm.mode,
+            },
+        );
+        if let Err(e) = self.push_monitoring(adm.call) {
+            tracing::warn!(call = %adm.call, error = %e, "media plane refused monitoring");
+            self.forget_leg(adm.session);
+            self.media.release_stream(stream);
+            let _ = self.push_monitoring(adm.call);
+            return Err(media_failed);
+        }
+        let body = answer::write(
+            p.req.body(),
+            &accepted,
+            local.rtp,
+            self.settings.media_ip,
+            (session_id, 1),
+        );
+        let hop = self.hop(p.from);
+        let ua = self.user_agent();
+        let resp = build::response(
+            &mut self.buf,
+            &p.req,
+            200,
+            "OK",
+            Some(&tag),
+            Some(hop),
+            Payload {
+                body: Some((super::invite::SDP, &body)),
+                user_agent: &ua,
+                ..Payload::default()
+            },
+        );
+        if let Some(leg) = self.monitor.legs.get_mut(&adm.session) {
+            leg.dialog.last_sdp = body;
+        }
+        let Some(resp) = resp else {
+            self.forget_leg(adm.session);
+            self.media.release_stream(stream);
+            let _ = self.push_monitoring(adm.call);
+            return Err((500, "Server Internal Error", SessionEnd::MediaFailed));
+        };
+        self.monitor.by_tag.insert(tag, adm.session);
+        self.respond(now, p.tx, resp);
+        let _span = super::call_span(adm.call).entered();
+        tracing::info!(session = %adm.session, mode = adm.mode.as_str(), "supervisor joined");
+        self.events.push_back(CallEvent::MonitorStarted {
+            session: adm.session,
+            call: adm.call,
+            stream,
+        });
+        Ok(())
+    }
+
+    /// Tells the media plane who hears whom on `call`, from its supervisor legs.
+    fn push_monitoring(&mut self, call: CallRef) -> Result<(), sbc_core::media::MediaError> {
+        let Some(pair) = self
+            .calls
+            .get(&call)
+            .and_then(|c| c.media.first().copied().flatten())
+        else {
+            return Ok(());
+        };
+        let Some(cm) = self.monitor.by_call.get(&call) else {
+            return Ok(());
+        };
+        let supervisors = cm
+            .sessions
+            .iter()
+            .filter_map(|s| self.monitor.legs.get(s))
+            .map(|l| MonitorLeg {
+                stream: l.stream,
+                mode: l.mode,
+            })
+            .collect();
+        self.media.set_monitoring(MonitoredMedia {
+            call,
+            customer: pair.facing(cm.agent_side.other()).0,
+            agent: pair.facing(cm.agent_side).0,
+            supervisors,
+            after_takeover: cm.after_takeover,
+            agent_beep: cm.agent_beep,
+        })
+    }
+
+    /// Drops a supervisor leg from every index (its stream is the caller's business).
+    fn forget_leg(&mut self, session: MonitorSessionId) -> Option<SupervisorLeg> {
+        let leg = self.monitor.legs.remove(&session)?;
+        self.monitor.by_tag.remove(&leg.dialog.local_tag);
+        // The call's entry stays (with no sessions) until the call ends, so the media
+        // plane can be told that monitoring stopped.
+        if let Some(cm) = self.monitor.by_call.get_mut(&leg.call) {
+            cm.sessions.retain(|s| *s != session);
+        }
+        Some(leg)
+    }
+
+    fn monitor_ended(&mut self, session: MonitorSessionId, end: SessionEnd) {
+        self.events
+            .push_back(CallEvent::MonitorEnded { session, end });
+    }
+}

@@ -4,9 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
+use sbc_core::monitoring::{JoinTicket, MonitorMode, MonitorSessionId};
+use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings, MonitorAdmission};
 use sbc_signaling::transport::{Inbound, Transports};
 use tokio::sync::mpsc;
+
+use super::monitor::MonitorInput;
 
 /// Inbound messages handled per wake-up before timers and output get their turn.
 const BATCH: usize = 64;
@@ -16,12 +19,30 @@ const BATCH: usize = 64;
 /// than the work done in them.
 const TIMER_GRID: Duration = Duration::from_millis(10);
 
+/// What the monitoring plane tells the engine, once its audit record is durable.
+#[derive(Debug, Clone)]
+pub enum MonitorCommand {
+    Refuse {
+        ticket: JoinTicket,
+        status: u16,
+        reason: String,
+    },
+    Admit(MonitorAdmission),
+    SetMode {
+        session: MonitorSessionId,
+        mode: MonitorMode,
+    },
+}
+
 pub struct Driver {
     engine: B2bua,
     inbound: mpsc::Receiver<Inbound>,
     transports: Transports,
     events: mpsc::UnboundedSender<CallEvent>,
     reload: mpsc::Receiver<EngineSettings>,
+    /// Monitoring: call facts and supervisor events out, decisions in.
+    monitor_events: Option<std::sync::mpsc::Sender<MonitorInput>>,
+    monitor_commands: mpsc::UnboundedReceiver<MonitorCommand>,
     epoch: Instant,
 }
 
@@ -32,13 +53,24 @@ impl Driver {
         transports: Transports,
         events: mpsc::UnboundedSender<CallEvent>,
         reload: mpsc::Receiver<EngineSettings>,
+        monitor: Option<(
+            std::sync::mpsc::Sender<MonitorInput>,
+            mpsc::UnboundedReceiver<MonitorCommand>,
+        )>,
     ) -> Self {
+        let (monitor_events, monitor_commands) = match monitor {
+            Some((tx, rx)) => (Some(tx), rx),
+            // No monitoring plane: a receiver that never yields.
+            None => (None, mpsc::unbounded_channel().1),
+        };
         Driver {
             engine,
             inbound,
             transports,
             events,
             reload,
+            monitor_events,
+            monitor_commands,
             epoch: Instant::now(),
         }
     }
@@ -73,6 +105,7 @@ impl Driver {
                 }
                 _ = sleep => {}
                 Some(settings) = self.reload.recv() => self.engine.set_settings(settings),
+                Some(cmd) = self.monitor_commands.recv() => self.apply(cmd),
             }
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|d| d <= now) {
@@ -91,6 +124,23 @@ impl Driver {
         }
     }
 
+    fn apply(&mut self, cmd: MonitorCommand) {
+        let now = Instant::now();
+        match cmd {
+            MonitorCommand::Refuse {
+                ticket,
+                status,
+                reason,
+            } => self.engine.monitor_refuse(now, ticket, status, &reason),
+            MonitorCommand::Admit(adm) => self.engine.monitor_admit(now, adm),
+            MonitorCommand::SetMode { session, mode } => {
+                if !self.engine.monitor_set_mode(session, mode) {
+                    tracing::warn!(%session, mode = mode.as_str(), "mode switch not applied");
+                }
+            }
+        }
+    }
+
     fn flush(&mut self) {
         while let Some(t) = self.engine.poll_transmit() {
             if let Err(e) = self.transports.send_nowait(t) {
@@ -98,7 +148,17 @@ impl Driver {
             }
         }
         while let Some(ev) = self.engine.poll_event() {
+            if let Some(m) = &self.monitor_events {
+                if concerns_monitoring(&ev) {
+                    let _ = m.send(MonitorInput::Call(ev.clone()));
+                }
+            }
             let _ = self.events.send(ev);
         }
     }
+}
+
+/// Events the monitoring plane consumes: call facts and everything about supervisors.
+fn concerns_monitoring(ev: &CallEvent) -> bool {
+    !matches!(ev, CallEvent::Started { .. })
 }

@@ -6,6 +6,7 @@ mod driver;
 mod limits;
 mod media_events;
 mod metrics_http;
+mod monitor;
 mod prometheus;
 
 use std::io::Write;
@@ -121,7 +122,10 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     stdout.flush()?;
     drop(stdout);
 
-    let _media_events = media_events::spawn(&media);
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let monitor = monitor::spawn(&config, commands_tx)?;
+    let monitor_tx = monitor.as_ref().map(|(tx, _)| tx.clone());
+    let _media_events = media_events::spawn(&media, monitor_tx.clone());
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let cdr_task = tokio::spawn(cdr::write(
         config.cdr.path.clone(),
@@ -132,11 +136,19 @@ async fn serve(config: Config, path: Option<PathBuf>) -> anyhow::Result<()> {
     tokio::spawn(reload_on_sighup(
         path,
         reload_tx,
+        monitor_tx.clone(),
         bound.clone(),
         media.advertised_ip(),
     ));
 
-    let driver = driver::Driver::new(engine, inbound_rx, transports.clone(), events_tx, reload_rx);
+    let driver = driver::Driver::new(
+        engine,
+        inbound_rx,
+        transports.clone(),
+        events_tx,
+        reload_rx,
+        monitor_tx.map(|tx| (tx, commands_rx)),
+    );
     tokio::select! {
         _ = driver.run() => {}
         _ = shutdown_signal() => tracing::info!("shutting down"),
@@ -195,6 +207,7 @@ async fn shutdown_signal() {
 async fn reload_on_sighup(
     path: Option<PathBuf>,
     tx: mpsc::Sender<EngineSettings>,
+    monitor: Option<std::sync::mpsc::Sender<monitor::MonitorInput>>,
     bound: Vec<(TransportKind, std::net::SocketAddr)>,
     media_ip: std::net::IpAddr,
 ) {
@@ -210,8 +223,12 @@ async fn reload_on_sighup(
         match Config::load(path) {
             Ok(config) => {
                 tracing::info!(file = %path.display(), "configuration reloaded");
+                let config = Arc::new(config);
+                if let Some(m) = &monitor {
+                    let _ = m.send(monitor::MonitorInput::Reload(config.clone()));
+                }
                 if tx
-                    .send(engine_settings(Arc::new(config), &bound, media_ip))
+                    .send(engine_settings(config, &bound, media_ip))
                     .await
                     .is_err()
                 {

@@ -1,8 +1,10 @@
 //! The called side of the test UA (UAS, RFC 3261 §13.3, §17.2) on its own
 //! thread: waits for one INVITE, answers 100 then 200 with the SDP the
-//! test's `answer` function makes from the offer, retransmits the 200 until
-//! the ACK (Timer G), then answers BYE with 200. The thread stops at its
-//! deadline, on BYE, or when the `Callee` is dropped, and is always joined.
+//! test's `answer` function makes from the offer (with the payload formats
+//! and extra headers of its `CalleeOptions`), retransmits the 200 until the
+//! ACK (Timer G), answers in-dialog INFO/OPTIONS with 200, then answers BYE
+//! with 200 and reports it (`wait_bye`). The thread stops at its deadline,
+//! on BYE, or when the `Callee` is dropped, and is always joined.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +16,42 @@ use std::time::{Duration, Instant};
 use sbc_signaling::sip::{Method, SipMessage};
 
 use super::message;
-use super::sdp::{LocalMedia, PeerMedia};
+use super::message::Body;
+use super::sdp::{LocalMedia, PeerMedia, RtpMap};
 use super::transport::SipSocket;
 use super::{keys, UaError, T1, T2};
 
 /// Makes our SDP answer from the SBC's offer.
 pub type AnswerFn = Box<dyn FnOnce(&PeerMedia) -> Result<LocalMedia, UaError> + Send>;
+
+/// Picks the payload formats of our answer from the SBC's offer.
+pub type PayloadFn = Box<dyn FnOnce(&PeerMedia) -> Vec<RtpMap> + Send>;
+
+/// How the callee answers beyond the SDP's addresses and keys.
+#[derive(Default)]
+pub struct CalleeOptions {
+    /// Extra header fields of the 200 OK (e.g. `X-Agent-Id: a1`).
+    pub extra_headers: Vec<(String, String)>,
+    /// The answer's payload formats; `None`: PCMU and telephone-event 101.
+    pub payloads: Option<PayloadFn>,
+}
+
+impl CalleeOptions {
+    /// Adds one extra header field to the 200 OK.
+    pub fn header(mut self, name: &str, value: &str) -> CalleeOptions {
+        self.extra_headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Answers with the formats `pick` chooses from the offer.
+    pub fn payloads(
+        mut self,
+        pick: impl FnOnce(&PeerMedia) -> Vec<RtpMap> + Send + 'static,
+    ) -> CalleeOptions {
+        self.payloads = Some(Box::new(pick));
+        self
+    }
+}
 
 /// What the callee saw once the call was confirmed by the ACK.
 #[derive(Debug, Clone)]
@@ -28,6 +60,10 @@ pub struct Answered {
     pub offer: PeerMedia,
     /// What we answered (our media address and keys).
     pub answer: LocalMedia,
+    /// The SDP we answered with.
+    pub answer_sdp: String,
+    /// The INVITE as received (for its headers, e.g. `X-Queue`).
+    pub invite: SipMessage,
 }
 
 /// A UAS thread waiting for one call.
@@ -35,6 +71,7 @@ pub struct Answered {
 pub struct Callee {
     addr: SocketAddr,
     answered: mpsc::Receiver<Answered>,
+    bye: mpsc::Receiver<Instant>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<(), UaError>>>,
 }
@@ -42,9 +79,20 @@ pub struct Callee {
 impl Callee {
     /// Binds on `ip` and starts the thread; it gives up after `lifetime`.
     pub fn spawn(ip: IpAddr, lifetime: Duration, answer: AnswerFn) -> Result<Callee, UaError> {
+        Callee::spawn_with(ip, lifetime, answer, CalleeOptions::default())
+    }
+
+    /// As [`Callee::spawn`], answering with `options`.
+    pub fn spawn_with(
+        ip: IpAddr,
+        lifetime: Duration,
+        answer: AnswerFn,
+        options: CalleeOptions,
+    ) -> Result<Callee, UaError> {
         let sock = SipSocket::bind(ip)?;
         let addr = sock.local();
         let (tx, answered) = mpsc::channel();
+        let (bye_tx, bye) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let uas = Uas {
             sock,
@@ -52,14 +100,17 @@ impl Callee {
             deadline: Instant::now() + lifetime,
             lifetime,
             to_tag: keys::token(),
+            extra_headers: options.extra_headers,
         };
+        let payloads = options.payloads;
         let thread = std::thread::Builder::new()
             .name("test-ua-callee".into())
-            .spawn(move || uas.run(answer, &tx))
+            .spawn(move || uas.run(answer, payloads, &tx, &bye_tx))
             .map_err(|e| UaError::io("spawn the callee thread", e))?;
         Ok(Callee {
             addr,
             answered,
+            bye,
             stop,
             thread: Some(thread),
         })
@@ -75,6 +126,14 @@ impl Callee {
         self.answered.recv_timeout(timeout).map_err(|_| {
             UaError::timeout("the callee to be called, answer and get the ACK", timeout)
         })
+    }
+
+    /// Waits until the far end's BYE arrived (and was answered 200); returns
+    /// when it arrived.
+    pub fn wait_bye(&self, timeout: Duration) -> Result<Instant, UaError> {
+        self.bye
+            .recv_timeout(timeout)
+            .map_err(|_| UaError::timeout("the BYE to the callee", timeout))
     }
 
     /// Waits up to `timeout` for the thread to finish the call (answer the
@@ -118,24 +177,50 @@ struct Uas {
     deadline: Instant,
     lifetime: Duration,
     to_tag: String,
+    /// Extra header fields of our 200 OK to the INVITE.
+    extra_headers: Vec<(String, String)>,
 }
 
 impl Uas {
-    fn run(self, answer: AnswerFn, tx: &mpsc::Sender<Answered>) -> Result<(), UaError> {
+    fn run(
+        self,
+        answer: AnswerFn,
+        payloads: Option<PayloadFn>,
+        tx: &mpsc::Sender<Answered>,
+        bye_tx: &mpsc::Sender<Instant>,
+    ) -> Result<(), UaError> {
         let (invite, from) = self.next_request("an INVITE", |m| m == Method::Invite)?;
         let offer = PeerMedia::parse(&message::body_text(&invite))?;
         self.sock.send(
             from,
             &message::response(&invite, 100, "Trying", None, None, None),
         )?;
+        let payloads = payloads.map(|pick| pick(&offer));
         let answer = answer(&offer)?;
-        let sdp = answer.to_sdp(keys::random_u64() >> 1, 1);
-        let local = Some(self.sock.local());
-        let ok = message::response(&invite, 200, "OK", Some(&self.to_tag), local, Some(&sdp));
+        let session = keys::random_u64() >> 1;
+        let sdp = match &payloads {
+            Some(p) => answer.to_sdp_with(session, 1, p, "sendrecv"),
+            None => answer.to_sdp(session, 1),
+        };
+        let ok = message::response_with(
+            &invite,
+            200,
+            "OK",
+            Some(&self.to_tag),
+            Some(self.sock.local()),
+            &self.extra_headers,
+            Some(Body::sdp(&sdp)),
+        );
         self.await_ack(&ok, from)?;
         // The test may have stopped waiting; the call goes on regardless.
-        let _ = tx.send(Answered { offer, answer });
+        let _ = tx.send(Answered {
+            offer,
+            answer,
+            answer_sdp: sdp,
+            invite,
+        });
         let (bye, from) = self.next_request("a BYE", |m| m == Method::Bye)?;
+        let _ = bye_tx.send(Instant::now());
         let ok = message::response(&bye, 200, "OK", Some(&self.to_tag), None, None);
         self.sock.send(from, &ok)
     }
@@ -163,8 +248,8 @@ impl Uas {
         }
     }
 
-    /// The next request `wanted` accepts; others are refused, responses and
-    /// retransmitted ACKs ignored.
+    /// The next request `wanted` accepts; INFO and OPTIONS get 200, other
+    /// requests are refused, responses and retransmitted ACKs ignored.
     fn next_request(
         &self,
         what: &str,
@@ -177,6 +262,10 @@ impl Uas {
             match msg.method() {
                 Some(m) if wanted(m) => return Ok((msg, from)),
                 Some(Method::Ack | Method::Invite) | None => {}
+                Some(Method::Info | Method::Options) => {
+                    let ok = message::response(&msg, 200, "OK", Some(&self.to_tag), None, None);
+                    self.sock.send(from, &ok)?;
+                }
                 Some(_) => self.refuse(&msg, from)?,
             }
         }

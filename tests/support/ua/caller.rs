@@ -1,43 +1,88 @@
 //! The calling side of the test UA (UAC, RFC 3261 §13.2, §17.1): sends an
-//! INVITE with our SDP, retransmits it until the SBC answers (Timer A),
-//! ACKs the 2xx (or the final failure), and later hangs up with BYE
-//! (retransmitted per Timer E). Blocking, with a deadline on every wait.
+//! INVITE with our SDP (and any extra headers the test wants), retransmits
+//! it until the SBC answers (Timer A), answers a 401/407 digest challenge
+//! by ACKing it and re-sending the INVITE with credentials and CSeq + 1
+//! (§22.2), and ACKs the 2xx (or the final failure). What happens inside the
+//! dialog afterwards (BYE, INFO, the far end's BYE) is `in_dialog`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use sbc_signaling::sip::{HeaderName, Method, SipMessage};
+use sbc_signaling::sip::{HeaderName, SipMessage};
 
-use super::message::{self, RequestHead};
+use super::dialog::Dialog;
+use super::digest::{Challenge, DigestCredentials};
+use super::message::{self, Body, RequestHead};
 use super::sdp::PeerMedia;
 use super::transport::SipSocket;
-use super::{keys, UaError, T1, T2};
+use super::{keys, UaError, T1};
+
+/// INVITEs sent at most for one call: the first, the answer to the
+/// challenge, and one more if the nonce went stale meanwhile.
+const MAX_INVITES: u32 = 3;
 
 /// A UAC bound to one loopback address.
 #[derive(Debug)]
 pub struct Caller {
-    sock: SipSocket,
+    pub(super) sock: SipSocket,
+}
+
+/// How to place a call beyond the SDP: all optional.
+#[derive(Debug, Clone, Default)]
+pub struct InviteOptions {
+    /// Answer a 401/407 with these credentials (else a challenge is a rejection).
+    pub credentials: Option<DigestCredentials>,
+    /// Extra header fields of every INVITE (e.g. `X-Agent-Id`, `X-Queue`).
+    pub extra_headers: Vec<(String, String)>,
+    /// The user part of our From URI (default `caller`).
+    pub from_user: Option<String>,
+}
+
+impl InviteOptions {
+    /// Adds one extra header field.
+    pub fn header(mut self, name: &str, value: &str) -> InviteOptions {
+        self.extra_headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Answers digest challenges with `credentials`.
+    pub fn credentials(mut self, credentials: DigestCredentials) -> InviteOptions {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    pub fn caller_user(mut self, user: &str) -> InviteOptions {
+        self.from_user = Some(user.to_owned());
+        self
+    }
 }
 
 /// An answered call: its dialog and the SDP answer the SBC sent.
 #[derive(Debug)]
 pub struct OutgoingCall<'a> {
-    caller: &'a Caller,
-    dialog: Dialog,
+    pub(super) caller: &'a Caller,
+    pub(super) dialog: Dialog,
     /// The SBC's answer (its media address and, for SRTP, its key).
     pub answer: PeerMedia,
+    /// The 2xx that answered the INVITE (its headers, for assertions).
+    pub ok: SipMessage,
+    /// The challenges of every 401/407 we answered, in order.
+    pub challenges: Vec<Challenge>,
+    /// When the far end's BYE arrived (we answered it with 200).
+    pub(super) bye_at: Option<Instant>,
+    /// The start lines of in-dialog requests from the far end, in order.
+    pub(super) requests: Vec<String>,
 }
 
-/// The UAC's view of the dialog (RFC 3261 §12.1.2).
-#[derive(Debug, Clone)]
-struct Dialog {
-    sbc: SocketAddr,
-    call_id: String,
-    from: String,
-    to: String,
-    remote_target: String,
-    routes: Vec<String>,
-    cseq: u32,
+/// The state of the INVITE attempts of one call.
+struct Attempt<'o> {
+    options: &'o InviteOptions,
+    dialog: Dialog,
+    /// Authorization / Proxy-Authorization of the next INVITE.
+    auth: Option<(String, String)>,
+    challenges: Vec<Challenge>,
+    /// The nonce last answered and its count (§22.4: nc grows per nonce).
+    last_nonce: Option<(String, u32)>,
 }
 
 impl Caller {
@@ -61,61 +106,75 @@ impl Caller {
         sdp: &str,
         timeout: Duration,
     ) -> Result<OutgoingCall<'_>, UaError> {
-        let local = self.addr();
-        let dialog = Dialog {
-            sbc,
-            call_id: format!("{}@test-ua", keys::token()),
-            from: format!("<sip:caller@{local}>;tag={}", keys::token()),
-            to: format!("<sip:{user}@{sbc}>"),
-            remote_target: format!("sip:{user}@{sbc}"),
-            routes: Vec::new(),
-            cseq: 1,
+        self.invite_with(sbc, user, sdp, timeout, &InviteOptions::default())
+    }
+
+    /// As [`Caller::invite`], with extra headers and digest credentials.
+    /// The Request-URI is `sip:{user}@{sbc}` (a feature code like `*81a1`
+    /// is a user part like any other).
+    pub fn invite_with(
+        &self,
+        sbc: SocketAddr,
+        user: &str,
+        sdp: &str,
+        timeout: Duration,
+        options: &InviteOptions,
+    ) -> Result<OutgoingCall<'_>, UaError> {
+        let from_user = options.from_user.as_deref().unwrap_or("caller");
+        let mut attempt = Attempt {
+            options,
+            dialog: Dialog::new(self.addr(), sbc, from_user, user),
+            auth: None,
+            challenges: Vec::new(),
+            last_nonce: None,
         };
-        let branch = keys::token();
-        let invite = message::request(
-            "INVITE",
-            &dialog.remote_target,
-            &dialog.head(local, &branch),
-            Some(sdp),
-        );
         let deadline = Instant::now() + timeout;
-        let final_response = self.invite_transaction(&invite, sbc, deadline)?;
-        let status = final_response.status().unwrap_or_default();
-        if !(200..300).contains(&status) {
-            // §17.1.1.3: the ACK of a failure reuses the INVITE's branch and To tag.
-            let to = final_response
-                .header(HeaderName::To)
-                .unwrap_or_default()
-                .to_owned();
-            let head = RequestHead {
-                to: &to,
-                ..dialog.head(local, &branch)
-            };
-            self.sock.send(
-                sbc,
-                &message::request("ACK", &dialog.remote_target, &head, None),
-            )?;
-            let reason = final_response
-                .reason_phrase()
-                .unwrap_or_default()
-                .to_owned();
-            return Err(UaError::Rejected { status, reason });
+        for _ in 0..MAX_INVITES {
+            let branch = keys::token();
+            let invite = attempt.invite_text(self.addr(), &branch, sdp);
+            let response = self.invite_transaction(&invite, &attempt.dialog, deadline)?;
+            let status = response.status().unwrap_or_default();
+            if (200..300).contains(&status) {
+                return self.confirm(attempt, response);
+            }
+            self.ack_failure(&attempt.dialog, &branch, &response)?;
+            if !attempt.answer_challenge(&response)? {
+                let reason = response.reason_phrase().unwrap_or_default().to_owned();
+                return Err(UaError::Rejected { status, reason });
+            }
         }
-        let dialog = dialog.established(&final_response)?;
-        self.ack(&dialog)?;
-        let answer = PeerMedia::parse(&message::body_text(&final_response))?;
+        Err(UaError::Protocol(format!(
+            "still challenged after {MAX_INVITES} INVITEs"
+        )))
+    }
+
+    /// The 2xx: the dialog it sets up, our ACK, and the SBC's SDP.
+    fn confirm<'c>(
+        &'c self,
+        attempt: Attempt<'_>,
+        ok: SipMessage,
+    ) -> Result<OutgoingCall<'c>, UaError> {
+        let dialog = attempt.dialog.established(&ok)?;
+        self.ack_2xx(&dialog)?;
+        let answer = PeerMedia::parse(&message::body_text(&ok))?;
         Ok(OutgoingCall {
             caller: self,
             dialog,
             answer,
+            ok,
+            challenges: attempt.challenges,
+            bye_at: None,
+            requests: Vec::new(),
         })
     }
 
-    /// Sends the INVITE until a response arrives, then waits for the final one.
+    /// Sends the INVITE until a response arrives, then waits for the final
+    /// one with this INVITE's CSeq (a late retransmission of an earlier
+    /// 401 must not be taken for this one's answer).
     fn invite_transaction(
         &self,
         invite: &str,
-        sbc: SocketAddr,
+        dialog: &Dialog,
         deadline: Instant,
     ) -> Result<SipMessage, UaError> {
         let started = Instant::now();
@@ -124,7 +183,7 @@ impl Caller {
         let mut provisional = false;
         loop {
             if !provisional && Instant::now() >= next_send {
-                self.sock.send(sbc, invite)?;
+                self.sock.send(dialog.sbc, invite)?;
                 next_send = Instant::now() + interval;
                 interval *= 2;
             }
@@ -137,117 +196,99 @@ impl Caller {
             let Some((msg, _)) = self.sock.recv_until(deadline.min(next_send))? else {
                 continue;
             };
-            let Some((_, method)) = message::cseq_of(&msg).filter(|_| !msg.is_request()) else {
+            let Some((seq, method)) = message::cseq_of(&msg).filter(|_| !msg.is_request()) else {
                 continue;
             };
+            if method != "INVITE" || seq != dialog.cseq {
+                continue;
+            }
             match msg.status() {
-                Some(s) if method == "INVITE" && s < 200 => provisional = true,
-                Some(_) if method == "INVITE" => return Ok(msg),
-                _ => {}
+                Some(s) if s < 200 => provisional = true,
+                Some(_) => return Ok(msg),
+                None => {}
             }
         }
     }
 
-    fn ack(&self, dialog: &Dialog) -> Result<(), UaError> {
-        // §13.2.2.4: the ACK of a 2xx is a new transaction with the INVITE's CSeq number.
+    /// §17.1.1.3: the ACK of a failure reuses the INVITE's branch and takes
+    /// the response's To (with its tag).
+    fn ack_failure(
+        &self,
+        dialog: &Dialog,
+        branch: &str,
+        response: &SipMessage,
+    ) -> Result<(), UaError> {
+        let to = response
+            .header(HeaderName::To)
+            .unwrap_or_default()
+            .to_owned();
+        let head = RequestHead {
+            to: &to,
+            ..dialog.head(self.addr(), branch)
+        };
+        self.sock.send(
+            dialog.sbc,
+            &message::request("ACK", &dialog.remote_target, &head, None),
+        )
+    }
+
+    /// §13.2.2.4: the ACK of a 2xx is a new transaction with the INVITE's
+    /// CSeq number.
+    pub(super) fn ack_2xx(&self, dialog: &Dialog) -> Result<(), UaError> {
         let branch = keys::token();
-        let ack = message::request(
-            "ACK",
-            &dialog.remote_target,
-            &dialog.head(self.addr(), &branch),
-            None,
-        );
+        let head = RequestHead {
+            cseq: dialog.invite_cseq,
+            ..dialog.head(self.addr(), &branch)
+        };
+        let ack = message::request("ACK", &dialog.remote_target, &head, None);
         self.sock.send(dialog.sbc, &ack)
     }
 }
 
-impl OutgoingCall<'_> {
-    /// Sends BYE and waits for its 2xx; re-ACKs a retransmitted INVITE 2xx
-    /// (our ACK was lost) and answers a BYE that crossed ours.
-    pub fn hangup(mut self, timeout: Duration) -> Result<(), UaError> {
-        let local = self.caller.addr();
-        self.dialog.cseq += 1;
-        let branch = keys::token();
-        let bye = message::request(
-            "BYE",
+impl Attempt<'_> {
+    fn invite_text(&self, local: SocketAddr, branch: &str, sdp: &str) -> String {
+        let mut headers = self.options.extra_headers.clone();
+        headers.extend(self.auth.clone());
+        message::request_with(
+            "INVITE",
             &self.dialog.remote_target,
-            &self.dialog.head(local, &branch),
-            None,
-        );
-        let started = Instant::now();
-        let deadline = started + timeout;
-        let mut interval = T1;
-        let mut next_send = Instant::now();
-        loop {
-            if Instant::now() >= next_send {
-                self.caller.sock.send(self.dialog.sbc, &bye)?;
-                next_send = Instant::now() + interval;
-                interval = (interval * 2).min(T2);
-            }
-            if Instant::now() >= deadline {
-                return Err(UaError::timeout("the 200 to our BYE", started.elapsed()));
-            }
-            let Some((msg, from)) = self.caller.sock.recv_until(deadline.min(next_send))? else {
-                continue;
-            };
-            if msg.method() == Some(Method::Bye) {
-                let ok = message::response(&msg, 200, "OK", None, None, None);
-                self.caller.sock.send(from, &ok)?;
-                continue;
-            }
-            match (message::cseq_of(&msg), msg.status()) {
-                (Some((_, m)), Some(s)) if m == "INVITE" && (200..300).contains(&s) => {
-                    let mut invite_dialog = self.dialog.clone();
-                    invite_dialog.cseq -= 1;
-                    self.caller.ack(&invite_dialog)?;
-                }
-                (Some((n, m)), Some(s)) if m == "BYE" && n == self.dialog.cseq && s >= 200 => {
-                    return match s {
-                        200..=299 => Ok(()),
-                        _ => Err(UaError::Protocol(format!("BYE answered with {s}"))),
-                    };
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-impl Dialog {
-    fn head<'a>(&'a self, local: SocketAddr, branch: &'a str) -> RequestHead<'a> {
-        RequestHead {
-            local,
-            branch,
-            from: &self.from,
-            to: &self.to,
-            call_id: &self.call_id,
-            cseq: self.cseq,
-            routes: &self.routes,
-        }
+            &self.dialog.head(local, branch),
+            &headers,
+            Some(Body::sdp(sdp)),
+        )
     }
 
-    /// The dialog the 2xx creates: remote tag, target (Contact) and the
-    /// route set (Record-Route in reverse, §12.1.2).
-    fn established(mut self, ok: &SipMessage) -> Result<Dialog, UaError> {
-        let bad = |why: &str| UaError::Protocol(format!("2xx to INVITE {why}"));
-        self.to = ok
-            .header(HeaderName::To)
-            .ok_or_else(|| bad("without To"))?
-            .to_owned();
-        if ok.to_hdr().ok().and_then(|t| t.tag()).is_none() {
-            return Err(bad("without a To tag"));
-        }
-        let contact = ok.contact().ok_or_else(|| bad("without Contact"))?;
-        self.remote_target = contact
-            .map_err(|e| bad(&format!("with a bad Contact: {e}")))?
-            .uri
-            .to_owned();
-        let mut routes: Vec<String> = ok
-            .header_values(HeaderName::RecordRoute)
-            .flat_map(|v| v.split(',').map(|r| r.trim().to_owned()))
-            .collect();
-        routes.reverse();
-        self.routes = routes;
-        Ok(self)
+    /// Prepares the next INVITE if `response` is a challenge we can answer
+    /// (we have credentials, and either have not answered yet or the SBC
+    /// says our nonce only went stale). `false`: give up.
+    fn answer_challenge(&mut self, response: &SipMessage) -> Result<bool, UaError> {
+        let (challenge_header, auth_header) = match response.status() {
+            Some(401) => (HeaderName::WwwAuthenticate, "Authorization"),
+            Some(407) => (HeaderName::ProxyAuthenticate, "Proxy-Authorization"),
+            _ => return Ok(false),
+        };
+        let Some(credentials) = &self.options.credentials else {
+            return Ok(false);
+        };
+        let challenges = response
+            .headers()
+            .filter(|h| h.name == challenge_header)
+            .map(|h| Challenge::parse(h.value))
+            .collect::<Result<Vec<_>, _>>()?;
+        let chosen = credentials.choose(&challenges).cloned();
+        let retry_allowed = self.auth.is_none() || challenges.iter().any(|c| c.stale);
+        self.challenges.extend(challenges);
+        let Some(challenge) = chosen.filter(|_| retry_allowed) else {
+            return Ok(false);
+        };
+        let nc = match &self.last_nonce {
+            Some((nonce, nc)) if *nonce == challenge.nonce => nc + 1,
+            _ => 1,
+        };
+        self.last_nonce = Some((challenge.nonce.clone(), nc));
+        let value = credentials.authorization(&challenge, "INVITE", &self.dialog.remote_target, nc);
+        self.auth = Some((auth_header.to_owned(), value));
+        self.dialog.cseq += 1;
+        Ok(true)
     }
 }

@@ -27,8 +27,38 @@ pub struct RequestHead<'a> {
     pub routes: &'a [String],
 }
 
+/// A message body with its media type.
+#[derive(Debug, Clone, Copy)]
+pub struct Body<'a> {
+    pub content_type: &'a str,
+    pub text: &'a str,
+}
+
+impl<'a> Body<'a> {
+    pub fn sdp(text: &'a str) -> Body<'a> {
+        Body {
+            content_type: "application/sdp",
+            text,
+        }
+    }
+}
+
+/// Extra header fields, as (name, value), written after the standard ones.
+pub type ExtraHeaders = [(String, String)];
+
 /// A request; `body` is SDP when present.
 pub fn request(method: &str, uri: &str, head: &RequestHead<'_>, body: Option<&str>) -> String {
+    request_with(method, uri, head, &[], body.map(Body::sdp))
+}
+
+/// A request with extra header fields and a body of any type.
+pub fn request_with(
+    method: &str,
+    uri: &str,
+    head: &RequestHead<'_>,
+    extra: &ExtraHeaders,
+    body: Option<Body<'_>>,
+) -> String {
     let mut out = String::with_capacity(512);
     let _ = write!(
         out,
@@ -50,7 +80,7 @@ pub fn request(method: &str, uri: &str, head: &RequestHead<'_>, body: Option<&st
     for route in head.routes {
         let _ = write!(out, "Route: {route}\r\n");
     }
-    finish(out, body)
+    finish(out, extra, body)
 }
 
 /// A response to `req` (§8.2.6.2): Vias, From, To (plus `to_tag` if the
@@ -63,6 +93,27 @@ pub fn response(
     to_tag: Option<&str>,
     contact: Option<SocketAddr>,
     body: Option<&str>,
+) -> String {
+    response_with(
+        req,
+        status,
+        reason,
+        to_tag,
+        contact,
+        &[],
+        body.map(Body::sdp),
+    )
+}
+
+/// A response (see [`response`]) with extra header fields and any body.
+pub fn response_with(
+    req: &SipMessage,
+    status: u16,
+    reason: &str,
+    to_tag: Option<&str>,
+    contact: Option<SocketAddr>,
+    extra: &ExtraHeaders,
+    body: Option<Body<'_>>,
 ) -> String {
     let mut out = String::with_capacity(512);
     let _ = write!(out, "SIP/2.0 {status} {reason}\r\n");
@@ -88,17 +139,20 @@ pub fn response(
     if let Some(local) = contact {
         let _ = write!(out, "Contact: <sip:ua@{local}>\r\n");
     }
-    finish(out, body)
+    finish(out, extra, body)
 }
 
-fn finish(mut out: String, body: Option<&str>) -> String {
+fn finish(mut out: String, extra: &ExtraHeaders, body: Option<Body<'_>>) -> String {
+    for (name, value) in extra {
+        let _ = write!(out, "{name}: {value}\r\n");
+    }
     out.push_str("User-Agent: sbc-test-ua\r\n");
     match body {
-        Some(body) => {
+        Some(Body { content_type, text }) => {
             let _ = write!(
                 out,
-                "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{text}",
+                text.len()
             );
         }
         None => out.push_str("Content-Length: 0\r\n\r\n"),

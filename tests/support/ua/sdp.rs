@@ -1,7 +1,7 @@
 //! The test UA's SDP (RFC 8866, RFC 4568 for `a=crypto`): writing our one
 //! audio stream, and reading the peer's first audio stream just far enough
-//! to aim media at it and to learn its SDES keys. Parsed by hand on purpose,
-//! independently of the SBC's parser.
+//! to aim media at it and to learn its SDES keys, payload formats and
+//! direction. Parsed by hand on purpose, independently of the SBC's parser.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -109,22 +109,39 @@ impl LocalMedia {
         }
     }
 
-    /// The session description (`version` is the o= session version).
+    /// The session description (`version` is the o= session version):
+    /// PCMU and telephone-event 101, sendrecv.
     pub fn to_sdp(&self, session_id: u64, version: u32) -> String {
+        let payloads = [RtpMap::pcmu(), RtpMap::telephone_event(101, 8000)];
+        self.to_sdp_with(session_id, version, &payloads, "sendrecv")
+    }
+
+    /// The session description with these payload formats, in this order,
+    /// and this direction attribute (`sendrecv`, `sendonly`, ...).
+    pub fn to_sdp_with(
+        &self,
+        session_id: u64,
+        version: u32,
+        payloads: &[RtpMap],
+        direction: &str,
+    ) -> String {
         let family = if self.ip.is_ipv4() { "IP4" } else { "IP6" };
         let mut sdp = String::with_capacity(400);
+        let formats: Vec<String> = payloads.iter().map(|p| p.pt.to_string()).collect();
         let _ = write!(
             sdp,
             "v=0\r\no=- {session_id} {version} IN {family} {ip}\r\ns=-\r\n\
              c=IN {family} {ip}\r\nt=0 0\r\n\
-             m=audio {port} {profile} 0 101\r\n\
-             a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
-             a=fmtp:101 0-15\r\na=ptime:20\r\na=rtcp:{rtcp}\r\n",
+             m=audio {port} {profile} {formats}\r\n",
             ip = self.ip,
             port = self.rtp_port,
             profile = self.profile().as_str(),
-            rtcp = self.rtcp_port,
+            formats = formats.join(" "),
         );
+        for p in payloads {
+            p.write_attributes(&mut sdp);
+        }
+        let _ = write!(sdp, "a=ptime:20\r\na=rtcp:{}\r\n", self.rtcp_port);
         for c in &self.crypto {
             let _ = write!(sdp, "a=crypto:{} {} inline:{}", c.tag, c.suite, c.key_salt);
             if let Some(extra) = &c.lifetime_mki {
@@ -135,7 +152,7 @@ impl LocalMedia {
             }
             sdp.push_str("\r\n");
         }
-        sdp.push_str("a=sendrecv\r\n");
+        let _ = write!(sdp, "a={direction}\r\n");
         sdp
     }
 }
@@ -148,6 +165,11 @@ pub struct PeerMedia {
     pub rtcp_port: u16,
     pub profile: String,
     pub crypto: Vec<CryptoLine>,
+    /// The m= line's formats in order, with their rtpmap/fmtp (static types
+    /// without an rtpmap get their RFC 3551 names).
+    pub payloads: Vec<RtpMap>,
+    /// The stream's direction attribute (`sendrecv` when none is given).
+    pub direction: String,
     /// The whole SDP, for failure messages.
     pub raw: String,
 }
@@ -159,6 +181,13 @@ impl PeerMedia {
 
     pub fn rtcp(&self) -> SocketAddr {
         SocketAddr::new(self.addr, self.rtcp_port)
+    }
+
+    /// The first payload format with this encoding name (case-insensitive).
+    pub fn payload(&self, encoding: &str) -> Option<&RtpMap> {
+        self.payloads
+            .iter()
+            .find(|p| p.encoding.eq_ignore_ascii_case(encoding))
     }
 
     /// Parses `sdp`: the session c= unless the audio m= has its own, the
@@ -199,12 +228,17 @@ fn audio_line(m: &str, session_addr: Option<IpAddr>, sdp: &str) -> Option<PeerMe
     let mut fields = m.split_whitespace().skip(1);
     let rtp_port: u16 = fields.next()?.parse().ok()?;
     let profile = fields.next()?.to_owned();
+    let payloads = fields
+        .map(|f| f.parse().ok().map(RtpMap::static_default))
+        .collect::<Option<Vec<_>>>()?;
     Some(PeerMedia {
         addr: session_addr.unwrap_or(IpAddr::from([0, 0, 0, 0])),
         rtp_port,
         rtcp_port: rtp_port.checked_add(1)?,
         profile,
         crypto: Vec::new(),
+        payloads,
+        direction: "sendrecv".to_owned(),
         raw: sdp.to_owned(),
     })
 }
@@ -223,6 +257,121 @@ fn media_attribute(m: &mut PeerMedia, line: &str) -> Result<(), UaError> {
             port.ok_or_else(|| UaError::Protocol(format!("bad {line} in SDP:\n{}", m.raw)))?;
     } else if let Some(value) = line.strip_prefix("a=crypto:") {
         m.crypto.push(CryptoLine::parse(value)?);
+    } else if let Some(value) = line.strip_prefix("a=rtpmap:") {
+        let bad = || UaError::Protocol(format!("bad {line} in SDP:\n{}", m.raw));
+        let (pt, map) = RtpMap::parse_rtpmap(value).ok_or_else(bad)?;
+        if let Some(p) = m.payloads.iter_mut().find(|p| p.pt == pt) {
+            p.encoding = map.encoding;
+            p.clock_rate = map.clock_rate;
+            p.channels = map.channels;
+        }
+    } else if let Some(value) = line.strip_prefix("a=fmtp:") {
+        let (pt, params) = value.split_once(' ').unwrap_or((value, ""));
+        let pt: Option<u8> = pt.parse().ok();
+        if let Some(p) = m.payloads.iter_mut().find(|p| Some(p.pt) == pt) {
+            p.fmtp = Some(params.trim().to_owned());
+        }
+    } else if let Some(dir) = line.strip_prefix("a=").filter(|a| DIRECTIONS.contains(a)) {
+        m.direction = dir.to_owned();
     }
     Ok(())
+}
+
+const DIRECTIONS: [&str; 4] = ["sendrecv", "sendonly", "recvonly", "inactive"];
+
+/// One payload format of an m= line (RFC 8866 §6.6 `a=rtpmap`, §6.15 `a=fmtp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpMap {
+    pub pt: u8,
+    pub encoding: String,
+    pub clock_rate: u32,
+    /// The encoding parameters (channels for audio), when written.
+    pub channels: Option<u8>,
+    pub fmtp: Option<String>,
+}
+
+impl RtpMap {
+    pub fn new(pt: u8, encoding: &str, clock_rate: u32) -> RtpMap {
+        RtpMap {
+            pt,
+            encoding: encoding.to_owned(),
+            clock_rate,
+            channels: None,
+            fmtp: None,
+        }
+    }
+
+    pub fn pcmu() -> RtpMap {
+        RtpMap::new(0, "PCMU", 8000)
+    }
+
+    pub fn pcma() -> RtpMap {
+        RtpMap::new(8, "PCMA", 8000)
+    }
+
+    /// G.722: 16 kHz audio on the 8 kHz RTP clock (RFC 3551 §4.5.2).
+    pub fn g722() -> RtpMap {
+        RtpMap::new(9, "G722", 8000)
+    }
+
+    /// Opus is always `opus/48000/2` in SDP (RFC 7587 §7), even for mono.
+    pub fn opus(pt: u8) -> RtpMap {
+        RtpMap {
+            channels: Some(2),
+            ..RtpMap::new(pt, "opus", 48_000)
+        }
+    }
+
+    pub fn telephone_event(pt: u8, clock_rate: u32) -> RtpMap {
+        RtpMap {
+            fmtp: Some("0-15".to_owned()),
+            ..RtpMap::new(pt, "telephone-event", clock_rate)
+        }
+    }
+
+    /// A format as the m= line alone describes it: the RFC 3551 static
+    /// types by name, anything else unknown until its rtpmap.
+    fn static_default(pt: u8) -> RtpMap {
+        match pt {
+            0 => RtpMap::pcmu(),
+            8 => RtpMap::pcma(),
+            9 => RtpMap::g722(),
+            _ => RtpMap::new(pt, "", 0),
+        }
+    }
+
+    /// `96 opus/48000/2` into (96, the map).
+    fn parse_rtpmap(value: &str) -> Option<(u8, RtpMap)> {
+        let (pt, rest) = value.trim().split_once(' ')?;
+        let pt: u8 = pt.parse().ok()?;
+        let mut parts = rest.trim().split('/');
+        let encoding = parts.next()?;
+        let clock_rate = parts.next()?.parse().ok()?;
+        let channels = match parts.next() {
+            Some(c) => Some(c.parse().ok()?),
+            None => None,
+        };
+        Some((
+            pt,
+            RtpMap {
+                channels,
+                ..RtpMap::new(pt, encoding, clock_rate)
+            },
+        ))
+    }
+
+    fn write_attributes(&self, sdp: &mut String) {
+        let _ = write!(
+            sdp,
+            "a=rtpmap:{} {}/{}",
+            self.pt, self.encoding, self.clock_rate
+        );
+        if let Some(c) = self.channels {
+            let _ = write!(sdp, "/{c}");
+        }
+        sdp.push_str("\r\n");
+        if let Some(f) = &self.fmtp {
+            let _ = write!(sdp, "a=fmtp:{} {f}\r\n", self.pt);
+        }
+    }
 }

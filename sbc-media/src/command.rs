@@ -7,10 +7,11 @@ use std::net::UdpSocket;
 use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
-use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::RemoteMedia;
+use sbc_core::ids::{CallRef, StreamId};
+use sbc_core::media::{MonitoredMedia, RemoteMedia};
 
 use crate::pool::PairIndex;
+use crate::slot::StreamRole;
 use crate::stats::Counters;
 
 /// A new stream's sockets and identity, bound by the engine.
@@ -18,7 +19,7 @@ use crate::stats::Counters;
 pub(crate) struct NewStream {
     pub id: StreamId,
     pub call: CallRef,
-    pub side: LegSide,
+    pub role: StreamRole,
     pub pair: PairIndex,
     pub rtp: UdpSocket,
     pub rtcp: UdpSocket,
@@ -32,7 +33,7 @@ pub(crate) struct Reuse {
     pub pair: PairIndex,
     pub id: StreamId,
     pub call: CallRef,
-    pub side: LegSide,
+    pub role: StreamRole,
     pub counters: Arc<Counters>,
 }
 
@@ -54,6 +55,8 @@ pub(crate) enum Command {
         to: StreamId,
         add: bool,
     },
+    /// Set (or, with no supervisors, end) the monitoring picture of a call.
+    Monitor(Box<MonitoredMedia>),
     /// Rewrite (or stop rewriting) what `id` sends to its peer.
     SetEgress {
         id: StreamId,

@@ -12,11 +12,22 @@
 //! peer's jitter buffer re-synchronises at once. Disabled (the default), packets pass
 //! untouched. RTCP passes unchanged: its SSRCs keep describing the inputs until the
 //! mixer issue brings RTCP termination.
+//!
+//! Monitoring turns rewriting on for a leg the moment the mixer first feeds it, and
+//! never before: a leg the mixer never fed stays byte-identical. It then continues
+//! from the last packet the leg's peer got (`Egress::continuing`, from the slot's
+//! `SentMark`): same SSRC, next sequence number, timestamp advanced by the time that
+//! passed. The mixer's packets count as one more input (`MIXER_SOURCE`), and once
+//! the mixer stops, the relayed packets stay rewritten so the numbering runs on.
 
 use std::time::Instant;
 
 use crate::rtp::ClockRate;
 use crate::sink::SlotIndex;
+
+/// The source of the mixer's packets in a splice (never a real slot index: slot
+/// indices come from the token space, which stops far below).
+pub(crate) const MIXER_SOURCE: SlotIndex = SlotIndex(u32::MAX);
 
 /// How many payload-type pairs a stream maps (audio, telephone-event, comfort noise…).
 pub const MAX_PT_MAPS: usize = 4;
@@ -68,6 +79,31 @@ impl EgressRewrite {
     }
 }
 
+/// What the last RTP packet sent to a stream's peer looked like, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SentMark {
+    pub ssrc: u32,
+    pub seq: u16,
+    pub ts: u32,
+    pub payload_type: u8,
+    pub at: Instant,
+}
+
+impl SentMark {
+    /// The mark of the plain RTP packet `pkt` (`None` if it has no fixed header).
+    #[inline]
+    pub(crate) fn of(pkt: &[u8], at: Instant) -> Option<Self> {
+        let h = pkt.get(..12)?;
+        Some(SentMark {
+            payload_type: h[1] & 0x7f,
+            seq: u16::from_be_bytes([h[2], h[3]]),
+            ts: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+            ssrc: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+            at,
+        })
+    }
+}
+
 /// The input currently mapped onto the output.
 #[derive(Debug, Clone, Copy)]
 struct Input {
@@ -93,6 +129,22 @@ impl Egress {
             input: None,
             last: None,
         }
+    }
+
+    /// Rewriting that takes over a stream already running: whatever feeds it next
+    /// continues right after `mark` (give `rewrite` the mark's SSRC to keep it).
+    pub(crate) fn continuing(rewrite: EgressRewrite, mark: SentMark) -> Self {
+        Egress {
+            rewrite,
+            input: None,
+            last: Some((mark.seq, mark.ts, mark.at)),
+        }
+    }
+
+    /// The clock of what is sent now (a new mixer output format): timestamp gaps
+    /// at the next splices are measured in it.
+    pub(crate) fn set_clock_rate(&mut self, hz: u32) {
+        self.rewrite.clock_rate = hz;
     }
 
     /// Rewrites the plain RTP packet `pkt` (from `source`) in place.
@@ -150,5 +202,38 @@ impl Egress {
             seq_delta,
             ts_delta,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn pkt(seq: u16, ts: u32, ssrc: u32) -> [u8; 12] {
+        let mut p = [0u8; 12];
+        p[0] = 0x80;
+        p[2..4].copy_from_slice(&seq.to_be_bytes());
+        p[4..8].copy_from_slice(&ts.to_be_bytes());
+        p[8..12].copy_from_slice(&ssrc.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn continuing_splices_after_the_mark_and_keeps_its_ssrc() {
+        let t0 = Instant::now();
+        let mark = SentMark::of(&pkt(500, 80_000, 0xAAAA), t0).unwrap();
+        let mut e = Egress::continuing(EgressRewrite::with_ssrc(mark.ssrc), mark);
+        // The mixer's first packet, 60 ms later, with its own numbering.
+        let mut p = pkt(7, 1_000_000, 0x5BC0);
+        e.apply(MIXER_SOURCE, &mut p, t0 + Duration::from_millis(60));
+        let m = SentMark::of(&p, t0).unwrap();
+        assert_eq!((m.ssrc, m.seq, m.ts), (0xAAAA, 501, 80_000 + 480));
+        assert_ne!(p[1] & 0x80, 0, "a splice is marked");
+        // Back to the relayed source: it continues from the mixer's last packet.
+        let mut q = pkt(520, 83_200, 0xAAAA);
+        e.apply(SlotIndex(3), &mut q, t0 + Duration::from_millis(80));
+        let m = SentMark::of(&q, t0).unwrap();
+        assert_eq!((m.ssrc, m.seq, m.ts), (0xAAAA, 502, 80_480 + 160));
     }
 }

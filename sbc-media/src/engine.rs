@@ -10,10 +10,16 @@
 //! socket/bind/setsockopt/epoll_ctl/close syscalls at all (44 per call otherwise,
 //! more than all of its SIP messages). The quarantine keeps late packets of an old
 //! call from reaching the next one, as the pool's round-robin does for fresh pairs.
+//! (`engine/streams.rs`: allocating and releasing single streams.)
+//!
+//! Monitoring: a supervisor's stream is allocated on its call's worker
+//! (`allocate_monitor`); `set_monitoring` checks the picture against the registry
+//! (`monitor::control`) so signaling gets an error at once, then hands it to the
+//! worker, which builds the call's mixer (`monitor`).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -22,19 +28,22 @@ use std::time::{Duration, Instant};
 use mio::{Poll, Waker};
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{
-    LocalEndpoint, MediaControl, MediaError, MediaEvent, MonitoredMedia, RemoteMedia,
+    AudioFormat, LocalEndpoint, MediaControl, MediaError, MediaEvent, MonitoredMedia, RemoteMedia,
 };
 
-use crate::command::{Command, NewStream, Reuse};
+use crate::command::Command;
 use crate::egress::EgressRewrite;
+use crate::monitor::control::{self, StreamView};
 use crate::pool::{PairIndex, PortPool};
 use crate::settings::MediaSettings;
-use crate::slot::RelayPolicy;
+use crate::slot::{RelayPolicy, StreamRole};
 use crate::stats::{Counters, MediaStats, TrafficStats};
 use crate::worker::{lock, Worker, WorkerSetup, WAKER_TOKEN};
 
 /// How long `sync` waits for a worker before calling it stuck.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
+
+mod streams;
 
 /// A parked pair is reused only after this long (unless the range is otherwise full).
 pub const REUSE_QUARANTINE: Duration = Duration::from_secs(2);
@@ -58,10 +67,13 @@ struct Parked {
 
 struct StreamEntry {
     worker: usize,
-    side: LegSide,
+    call: CallRef,
+    role: StreamRole,
     counters: Arc<Counters>,
     pair: PairIndex,
     endpoint: LocalEndpoint,
+    /// The mixable formats of the last SDP (checked by `set_monitoring`).
+    audio: Vec<AudioFormat>,
 }
 
 /// Control-plane view of the streams. Every command is sent while holding this lock,
@@ -267,86 +279,47 @@ impl MediaEngine {
 }
 
 impl MediaControl for MediaEngine {
-    // PLACEHOLDER (replaced by the monitoring media work): monitoring is refused.
-    fn allocate_monitor(&self, _call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
-        Err(MediaError::Monitor("monitoring media not built yet".into()))
-    }
-
-    fn release_stream(&self, _stream: StreamId) {}
-
-    fn set_monitoring(&self, _media: MonitoredMedia) -> Result<(), MediaError> {
-        Err(MediaError::Monitor("monitoring media not built yet".into()))
-    }
-
     fn allocate(
         &self,
         call: CallRef,
         side: LegSide,
     ) -> Result<(StreamId, LocalEndpoint), MediaError> {
-        let worker = self.worker_for(call).ok_or_else(stopped)?;
-        let handle = self.workers.get(worker).ok_or_else(stopped)?;
-        let id = StreamId(self.next_stream.fetch_add(1, Ordering::Relaxed));
-        let counters = Arc::new(Counters::default());
-        let mut reg = guard(&self.registry);
-        let now = Instant::now();
-        let out_of_quarantine = |p: &Parked| now.duration_since(p.since) >= REUSE_QUARANTINE;
-        // A parked pair past quarantine, else a fresh one, else (range full) any parked.
-        let (pair, endpoint, cmd) = match take_parked(handle, out_of_quarantine) {
-            Some(p) => (
-                p.pair,
-                p.endpoint,
-                reuse_cmd(p.pair, id, call, side, &counters),
-            ),
-            None => match lock(&self.pool).allocate() {
-                Ok(bound) => {
-                    let (pair, endpoint) = (bound.pair, bound.endpoint);
-                    let new = NewStream {
-                        id,
-                        call,
-                        side,
-                        pair,
-                        rtp: bound.rtp,
-                        rtcp: bound.rtcp,
-                        counters: Arc::clone(&counters),
-                    };
-                    (pair, endpoint, Command::Add(Box::new(new)))
-                }
-                Err(MediaError::PortsExhausted) => match take_parked(handle, |_| true) {
-                    Some(p) => (
-                        p.pair,
-                        p.endpoint,
-                        reuse_cmd(p.pair, id, call, side, &counters),
-                    ),
-                    None => return Err(MediaError::PortsExhausted),
-                },
-                Err(e) => return Err(e),
-            },
-        };
-        let reused = matches!(cmd, Command::Reuse(_));
-        if let Err(e) = send(handle, cmd) {
-            if !reused {
-                // The command (and its sockets) came back dropped: the ports are closed.
-                lock(&self.pool).free(pair);
-            }
-            return Err(e);
+        self.allocate_role(call, StreamRole::Leg(side))
+    }
+
+    fn allocate_monitor(&self, call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        self.allocate_role(call, StreamRole::Monitor)
+    }
+
+    fn release_stream(&self, stream: StreamId) {
+        self.release_one(stream);
+    }
+
+    fn set_monitoring(&self, media: MonitoredMedia) -> Result<(), MediaError> {
+        let reg = guard(&self.registry);
+        if media.supervisors.is_empty() && !reg.calls.contains_key(&media.call) {
+            return Ok(()); // the call is gone, and its monitoring with it
         }
-        reg.streams.insert(
-            id,
-            StreamEntry {
-                worker,
-                side,
-                counters,
-                pair,
-                endpoint,
-            },
-        );
-        reg.calls.entry(call).or_default().push(id);
-        Ok((id, endpoint))
+        control::check(&media, |id| {
+            reg.streams.get(&id).map(|e| StreamView {
+                call: e.call,
+                role: e.role,
+                audio: &e.audio,
+            })
+        })?;
+        let worker = self.entry_worker(&reg, media.customer)?;
+        let handle = self.workers.get(worker).ok_or_else(stopped)?;
+        send(handle, Command::Monitor(Box::new(media)))
     }
 
     fn set_remote(&self, stream: StreamId, remote: RemoteMedia) -> Result<(), MediaError> {
-        let reg = guard(&self.registry);
+        let mut reg = guard(&self.registry);
         let worker = self.entry_worker(&reg, stream)?;
+        if let Some(e) = reg.streams.get_mut(&stream) {
+            if e.audio != remote.audio {
+                e.audio.clone_from(&remote.audio);
+            }
+        }
         let handle = self.workers.get(worker).ok_or_else(stopped)?;
         send(handle, Command::SetRemote { id: stream, remote })
     }
@@ -384,9 +357,11 @@ impl MediaControl for MediaEngine {
         let mut totals = CallMediaStats::default();
         for id in &ids {
             if let Some(e) = reg.streams.remove(id) {
-                match e.side {
-                    LegSide::A => totals.a += e.counters.snapshot(),
-                    LegSide::B => totals.b += e.counters.snapshot(),
+                match e.role {
+                    StreamRole::Leg(LegSide::A) => totals.a += e.counters.snapshot(),
+                    StreamRole::Leg(LegSide::B) => totals.b += e.counters.snapshot(),
+                    // A supervisor's leg is not the call's: no CDR column.
+                    StreamRole::Monitor => {}
                 }
                 if park {
                     parked.push_back(Parked {
@@ -465,33 +440,6 @@ fn wake(w: &WorkerHandle) {
         // The command is queued and will run on the next packet or wake-up.
         tracing::warn!(error = %e, "media worker wake-up failed");
     }
-}
-
-/// Takes the oldest parked pair if `ok` accepts it.
-fn take_parked(w: &WorkerHandle, ok: impl Fn(&Parked) -> bool) -> Option<Parked> {
-    let mut q = guard(&w.parked);
-    let first = q.front()?;
-    if ok(first) {
-        q.pop_front()
-    } else {
-        None
-    }
-}
-
-fn reuse_cmd(
-    pair: PairIndex,
-    id: StreamId,
-    call: CallRef,
-    side: LegSide,
-    counters: &Arc<Counters>,
-) -> Command {
-    Command::Reuse(Box::new(Reuse {
-        pair,
-        id,
-        call,
-        side,
-        counters: Arc::clone(counters),
-    }))
 }
 
 /// Media figures of one ended call: what each leg's streams received from their peer

@@ -4,14 +4,15 @@
 //! symmetric latching (optionally strict), RFC 5761 rtcp-mux, per-stream and engine
 //! counters, SRTP/SRTCP per leg. The relay reads and sends in `recvmmsg`/`sendmmsg`
 //! batches; a packet is decrypted once in its receive slot with the sending leg's key
-//! and encrypted per sink with the receiving leg's key (`security`). Taps, recorders
-//! and mixers are further `Sink` kinds.
+//! and encrypted per sink with the receiving leg's key (`security`). Forks copy a
+//! stream to recorders; monitored calls get a mixer on their worker (`monitor`).
 //!
 //! Module map: `engine` (the public face), `pool` + `socket` (ports), `command`
 //! (control queue), `worker` (thread, tables, commands), `relay` (packet path),
 //! `mmsg` (batched syscalls), `slot`, `latch`, `sink`, `packet`, `security` (per-stream
 //! pieces), `srtp` (the transforms), `rtp` (header views, RTCP, stats, DTMF),
-//! `stats` (counters).
+//! `stats` (counters), `egress` (RTP continuity of a leg), `mixer` (the sans-IO
+//! monitoring mixer), `monitor` (mixers wired into the workers), `codec`.
 
 pub mod codec;
 mod command;
@@ -20,6 +21,7 @@ mod engine;
 mod latch;
 pub mod mixer;
 mod mmsg;
+mod monitor;
 mod packet;
 mod pool;
 mod quality;

@@ -8,6 +8,12 @@
 //! is indexed by the mio token, sink lists are compiled, counters are single-writer and
 //! bumped once per batch. A `debug!` fires only when a latch is set (once per stream
 //! and SDP).
+//!
+//! Monitoring hooks in three places: a tapped stream's plain RTP is lent to its
+//! mixer input right after decryption (before any sink rewrites the buffer); RTP is
+//! not relayed to a peer the mixer feeds (`Sink::rtcp_only`); and every RTP packet
+//! sent records its identity in the target (`last_sent`), where a mixer splice
+//! continues from.
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,8 +25,10 @@ use std::time::Instant;
 use mio::Token;
 use sbc_core::media::{MediaEvent, MediaEventKind};
 
+use crate::egress::SentMark;
 use crate::latch::Observation;
 use crate::mmsg::{RecvBatch, SendBatch, Sent, BATCH};
+use crate::monitor::MonitorGroups;
 use crate::packet::{classify, Leg, PacketKind};
 use crate::rtp::DtmfEvent;
 use crate::sink::{SlotIndex, MAX_SINKS};
@@ -34,6 +42,9 @@ use crate::worker::{decode_token, Worker};
 const READ_BUDGET: usize = BATCH;
 /// Every packet of a batch to every sink: the plan can never overflow.
 const SEND_CAPACITY: usize = BATCH * MAX_SINKS;
+/// One mixer packet (header and the largest encoded frame) with room for any SRTP
+/// trailer (tag and MKI).
+const MIXED_CAPACITY: usize = crate::rtp::RTP_HEADER_LEN + crate::codec::MAX_PAYLOAD_BYTES + 64;
 
 /// One planned send: receive slot `slot` leaves through socket `fd` towards `dest`.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +66,8 @@ pub(crate) struct RelayIo {
     rx: RecvBatch,
     tx: SendBatch,
     plan: Vec<Outgoing>,
+    /// Where a mixer packet is rewritten and sealed before it is sent.
+    pub(crate) mixed: Box<[u8]>,
 }
 
 impl RelayIo {
@@ -63,6 +76,7 @@ impl RelayIo {
             rx: RecvBatch::new(),
             tx: SendBatch::new(SEND_CAPACITY),
             plan: Vec::with_capacity(SEND_CAPACITY),
+            mixed: vec![0; MIXED_CAPACITY].into_boxed_slice(),
         }
     }
 }
@@ -106,7 +120,13 @@ impl Worker {
                 now: Instant::now(),
                 events: &self.media_events,
             };
-            relay_batch(&mut self.slots, &ctx, idx.get(), leg, io);
+            relay_batch(
+                &mut self.slots,
+                &mut self.groups,
+                &ctx,
+                (idx.get(), leg),
+                io,
+            );
             // A short batch drained the socket: stop without the extra recvmmsg that
             // would only return EAGAIN (a syscall per wake-up, a quarter of all
             // syscalls at low rates). Safe with edge-triggered epoll: recvmmsg returns
@@ -136,13 +156,13 @@ struct BatchCtx<'w> {
 /// Handles the datagrams of one `recvmmsg` on stream `idx`: plan, then send.
 fn relay_batch(
     slots: &mut [Option<StreamSlot>],
+    groups: &mut MonitorGroups,
     ctx: &BatchCtx<'_>,
-    idx: usize,
-    leg: Leg,
+    (idx, leg): (usize, Leg),
     io: &mut RelayIo,
 ) {
     let worker = ctx.worker;
-    let RelayIo { rx, tx, plan } = io;
+    let RelayIo { rx, tx, plan, .. } = io;
     plan.clear();
     let (mut packets, mut bytes) = (0, 0);
     for i in 0..BATCH {
@@ -151,7 +171,7 @@ fn relay_batch(
         };
         packets += 1;
         bytes += d.wire_len;
-        if let Err(reason) = plan_packet(slots, ctx, idx, leg, i, rx, plan) {
+        if let Err(reason) = plan_packet((slots, groups), ctx, (idx, leg, i), rx, plan) {
             if let Some(slot) = slots.get(idx).and_then(Option::as_ref) {
                 count_drop(slot, worker, reason);
             }
@@ -169,11 +189,9 @@ fn relay_batch(
 /// batch) for every sink. `Err` is the reason the whole packet was dropped; a drop
 /// for one sink only is counted here and the other sinks still get the packet.
 fn plan_packet(
-    slots: &mut [Option<StreamSlot>],
+    (slots, groups): (&mut [Option<StreamSlot>], &mut MonitorGroups),
     ctx: &BatchCtx<'_>,
-    idx: usize,
-    leg: Leg,
-    i: usize,
+    (idx, leg, i): (usize, Leg, usize),
     rx: &mut RecvBatch,
     plan: &mut Vec<Outgoing>,
 ) -> Result<(), DropReason> {
@@ -201,7 +219,7 @@ fn plan_packet(
         Observation::Same => {}
         Observation::Latched => {
             tracing::debug!(
-                stream = %slot.id, call = %slot.call, side = slot.side.as_str(), ?leg, %src,
+                stream = %slot.id, call = %slot.call, role = slot.role.as_str(), ?leg, %src,
                 "media latched"
             );
         }
@@ -210,15 +228,27 @@ fn plan_packet(
             worker.on_foreign();
         }
     }
-    if kind == PacketKind::Rtp {
+    let sinks = if kind == PacketKind::Rtp {
         let plain = buf.get(..*len).unwrap_or_default();
         if let Some(ev) = slot.quality.on_rtp(plain, ctx.now) {
             emit_dtmf(slot, ctx.events, &ev);
         }
-    }
-    let sinks = slot.sinks;
+        // The mixer copies what it needs now, before a sink rewrites the buffer.
+        if let Some(tap) = slot.tap {
+            groups.push(tap, plain, ctx.now);
+        }
+        slot.sinks.for_rtp()
+    } else {
+        slot.sinks
+    };
     if sinks.is_empty() {
-        return Err(DropReason::NotConnected);
+        // A monitor group's party with nothing to relay to (a supervisor, a leg
+        // the mixer answers for): the packet was for the mixer, not dropped.
+        return if slot.tap.is_some() {
+            Ok(())
+        } else {
+            Err(DropReason::NotConnected)
+        };
     }
     let last = sinks.as_slice().len() - 1;
     for (k, sink) in sinks.as_slice().iter().enumerate() {
@@ -255,7 +285,7 @@ fn plan_packet(
 fn emit_dtmf(slot: &StreamSlot, events: &SyncSender<MediaEvent>, ev: &DtmfEvent) {
     let event = MediaEvent {
         call: slot.call,
-        side: Some(slot.side),
+        side: slot.role.side(),
         stream: slot.id,
         kind: MediaEventKind::Dtmf {
             digit: ev.digit.as_char(),
@@ -295,6 +325,10 @@ fn plan_sink(
     if let (Some(egress), PacketKind::Rtp) = (target.egress.as_mut(), kind) {
         let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;
         egress.apply(source, buf.get_mut(..*len).unwrap_or_default(), now);
+    }
+    if kind == PacketKind::Rtp {
+        let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;
+        target.last_sent = SentMark::of(buf.get(..*len).unwrap_or_default(), now);
     }
     if !target.security.is_plain() {
         let (buf, len) = rx.slot_mut(out).ok_or(DropReason::SendFailed)?;

@@ -3,8 +3,10 @@
 //! A sink names a target stream slot of the same worker; at send time the target's own
 //! socket and its peer destination (latched, else SDP) are used, so the packet leaves
 //! from the port that the target's peer knows. Lists are rebuilt at signaling time
-//! (`connect`, release); the packet path only iterates them. Today the only sink is
-//! the connected peer; taps, recorder forks and mixer inputs will be further kinds.
+//! (`connect`, forks, monitoring, release); the packet path only iterates them. Sinks
+//! are the connected peer and forks; the monitoring mixer reads a stream through its
+//! tap (`StreamSlot::tap`), not a sink, and a peer whose leg the mixer feeds keeps
+//! only the RTCP half of its sink (`rtcp_only`).
 
 /// Index of a stream slot in a worker's table (also encoded in the mio token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,6 +22,8 @@ impl SlotIndex {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Sink {
     pub target: SlotIndex,
+    /// RTP is not sent here (the mixer feeds the target's leg), RTCP is.
+    pub rtcp_only: bool,
 }
 
 /// Peer + listen tap + recorder fork + mixer input, with room to spare.
@@ -70,6 +74,16 @@ impl SinkList {
         *self = kept;
     }
 
+    /// The sinks RTP goes to (all but the `rtcp_only` ones), order kept.
+    #[inline]
+    pub(crate) fn for_rtp(&self) -> SinkList {
+        let mut rtp = SinkList::default();
+        for s in self.as_slice().iter().filter(|s| !s.rtcp_only) {
+            let _ = rtp.push(*s);
+        }
+        rtp
+    }
+
     pub(crate) fn push(&mut self, sink: Sink) -> Result<(), SinkListFull> {
         let slot = self
             .items
@@ -92,13 +106,16 @@ mod tests {
         for i in 0..MAX_SINKS as u32 {
             assert!(l
                 .push(Sink {
-                    target: SlotIndex(i)
+                    target: SlotIndex(i),
+                    rtcp_only: i == 1,
                 })
                 .is_ok());
         }
         assert_eq!(l.push(Sink::default()), Err(SinkListFull));
         assert_eq!(l.as_slice().len(), MAX_SINKS);
         assert_eq!(l.as_slice().get(2).map(|s| s.target), Some(SlotIndex(2)));
+        let rtp: Vec<u32> = l.for_rtp().as_slice().iter().map(|s| s.target.0).collect();
+        assert_eq!(rtp, [0, 2, 3]);
         l.clear();
         assert!(l.as_slice().is_empty());
     }

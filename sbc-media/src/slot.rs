@@ -1,13 +1,16 @@
-//! One stream as a relay worker holds it: sockets, latches, peer and compiled sinks.
+//! One stream as a relay worker holds it: sockets, latches, peer and compiled sinks,
+//! and what monitoring adds to it (its role, its mixable formats, its mixer tap).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use mio::net::UdpSocket;
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::RemoteMedia;
+use sbc_core::media::{AudioFormat, RemoteMedia};
 
+use crate::egress::SentMark;
 use crate::latch::Latch;
+use crate::monitor::Tap;
 use crate::packet::{Leg, PacketKind};
 use crate::pool::PairIndex;
 use crate::quality::StreamQuality;
@@ -22,11 +25,37 @@ pub(crate) struct RelayPolicy {
     pub replay_window: u32,
 }
 
+/// What a stream is to its call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamRole {
+    /// One of the call's two legs.
+    Leg(LegSide),
+    /// A supervisor's leg: it speaks into and hears only the call's mixer.
+    Monitor,
+}
+
+impl StreamRole {
+    /// The leg, `None` for a supervisor's stream (as `MediaEvent::side` says it).
+    pub(crate) fn side(self) -> Option<LegSide> {
+        match self {
+            StreamRole::Leg(side) => Some(side),
+            StreamRole::Monitor => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StreamRole::Leg(side) => side.as_str(),
+            StreamRole::Monitor => "monitor",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct StreamSlot {
     pub id: StreamId,
     pub call: CallRef,
-    pub side: LegSide,
+    pub role: StreamRole,
     pub pair: PairIndex,
     pub rtp: UdpSocket,
     pub rtcp: UdpSocket,
@@ -50,6 +79,16 @@ pub(crate) struct StreamSlot {
     /// Loss, jitter and DTMF of what the peer sends.
     pub quality: StreamQuality,
     pub counters: Arc<Counters>,
+    /// The formats of the peer's SDP the mixer can use (read at control time only).
+    pub audio: Vec<AudioFormat>,
+    /// The monitor group party this stream is: its plain RTP is also lent to the
+    /// mixer (a copy: the relayed packet is untouched).
+    pub tap: Option<Tap>,
+    /// RTP received here is not relayed to the peer (whose leg the mixer feeds, or
+    /// who must hear nobody); RTCP still is.
+    pub peer_rtp_muted: bool,
+    /// The last RTP packet sent to this stream's peer: where a mixer splice starts.
+    pub last_sent: Option<SentMark>,
 }
 
 impl StreamSlot {
@@ -64,6 +103,9 @@ impl StreamSlot {
             reopened = true;
         }
         self.rtcp_mux = remote.rtcp_mux;
+        if self.audio != remote.audio {
+            self.audio.clone_from(&remote.audio);
+        }
         self.quality
             .configure(remote.clock_rate, remote.telephone_event);
         if let Err(e) = self
@@ -87,6 +129,10 @@ impl StreamSlot {
         self.security = StreamSecurity::Plain;
         self.quality.reset();
         self.egress = None;
+        self.audio.clear();
+        self.tap = None;
+        self.peer_rtp_muted = false;
+        self.last_sent = None;
     }
 
     pub(crate) fn latch_mut(&mut self, leg: Leg) -> &mut Latch {
@@ -112,7 +158,10 @@ impl StreamSlot {
         self.sinks.clear();
         if let Some(peer) = self.peer {
             // Capacity is MAX_SINKS >= 1, so the peer always fits.
-            let _ = self.sinks.push(crate::sink::Sink { target: peer });
+            let _ = self.sinks.push(crate::sink::Sink {
+                target: peer,
+                rtcp_only: self.peer_rtp_muted,
+            });
         }
         for fork in self.forks.as_slice() {
             // `add_fork` keeps peer + forks within MAX_SINKS.

@@ -2,19 +2,23 @@
 //!
 //! Control commands arrive on a queue (with a `Waker` to interrupt the poll) and are
 //! applied between packet batches; the packet path itself lives in `relay.rs`. Every
-//! stream of a call lives on one worker, so a relayed pair never crosses threads.
+//! stream of a call lives on one worker, so a relayed pair never crosses threads, and
+//! neither does a monitored call's mixer (`monitor`): the poll also wakes for the
+//! mixers' 20 ms ticks, which run after each round of packets and commands.
 
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::io;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 use sbc_core::ids::StreamId;
 use sbc_core::media::{MediaEvent, RemoteMedia};
 
 use crate::command::{Command, NewStream, Reuse};
+use crate::monitor::{MonitorGroups, TickIo};
 use crate::packet::Leg;
 use crate::pool::{PairIndex, PortPool};
 use crate::relay::RelayIo;
@@ -79,6 +83,8 @@ pub(crate) struct Worker {
     pub(crate) policy: RelayPolicy,
     /// Where detected events go (bounded; a full queue loses events, never blocks).
     pub(crate) media_events: SyncSender<MediaEvent>,
+    /// The mixers of this worker's monitored calls.
+    pub(crate) groups: MonitorGroups,
     running: bool,
 }
 
@@ -122,6 +128,7 @@ impl Worker {
             pool,
             policy,
             media_events,
+            groups: MonitorGroups::default(),
             running: true,
         }
     }
@@ -133,12 +140,12 @@ impl Worker {
         let mut io = RelayIo::new();
         while self.running {
             // Unfinished sockets mean "do not sleep": poll just to collect new edges.
-            // Otherwise sleep until a packet, a wake-up, or (deferred control) the
-            // interval at which queued commands are picked up anyway.
+            // Otherwise sleep until a packet, a wake-up, the next mixer tick, or
+            // (deferred control) the interval at which queued commands are picked up.
             let timeout = if self.pending.is_empty() {
-                self.idle_timeout
+                self.sleep_limit()
             } else {
-                Some(std::time::Duration::ZERO)
+                Some(Duration::ZERO)
             };
             if let Err(e) = self.poll.poll(&mut self.events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -168,8 +175,32 @@ impl Worker {
             // Commands after packets: a `Barrier` answered here also covers every
             // datagram that was queued when it was sent (tests and stats rely on it).
             self.apply_commands();
+            self.run_ticks(&mut io);
         }
         self.close_all();
+    }
+
+    /// How long the poll may sleep: until the next mixer tick at the latest. The
+    /// mixers keep an absolute schedule, so a late wake-up (poll rounds up to whole
+    /// milliseconds) costs latency once but never drifts.
+    fn sleep_limit(&self) -> Option<Duration> {
+        let Some(next) = self.groups.next_tick() else {
+            return self.idle_timeout;
+        };
+        let until = next.saturating_duration_since(Instant::now());
+        Some(self.idle_timeout.map_or(until, |idle| idle.min(until)))
+    }
+
+    /// Runs the mixer ticks that are due.
+    fn run_ticks(&mut self, io: &mut RelayIo) {
+        if self.groups.is_empty() {
+            return;
+        }
+        let mut tick = TickIo {
+            worker: &self.counters,
+            scratch: &mut io.mixed,
+        };
+        self.groups.tick(Instant::now(), &mut self.slots, &mut tick);
     }
 
     fn apply_commands(&mut self) {
@@ -191,6 +222,10 @@ impl Worker {
             Command::Add(new) => self.add(*new),
             Command::SetRemote { id, remote } => self.set_remote(id, &remote),
             Command::Connect { a, b } => self.connect(a, b),
+            Command::Monitor(media) => {
+                self.groups
+                    .set(&media, &self.by_id, &mut self.slots, Instant::now());
+            }
             Command::Fork { from, to, add } => self.fork(from, to, add),
             Command::SetEgress { id, rewrite } => {
                 if let Some(slot) = self.by_id.get(&id).copied().and_then(|i| self.slot_mut(i)) {
@@ -232,7 +267,7 @@ impl Worker {
         let mut slot = StreamSlot {
             id: new.id,
             call: new.call,
-            side: new.side,
+            role: new.role,
             pair: new.pair,
             rtp: mio::net::UdpSocket::from_std(new.rtp),
             rtcp: mio::net::UdpSocket::from_std(new.rtcp),
@@ -246,6 +281,10 @@ impl Worker {
             quality: Default::default(),
             egress: None,
             counters: new.counters,
+            audio: Vec::new(),
+            tap: None,
+            peer_rtp_muted: false,
+            last_sent: None,
         };
         let registry = self.poll.registry();
         let registered = registry
@@ -281,10 +320,15 @@ impl Worker {
             return;
         };
         let policy = self.policy;
+        let mut formats_changed = false;
         if let Some(slot) = self.slot_mut(idx) {
+            formats_changed = slot.tap.is_some() && slot.audio != remote.audio;
             if slot.set_remote(remote, &policy) {
                 tracing::debug!(stream = %id, call = %slot.call, "media latch re-opened by new SDP");
             }
+        }
+        if formats_changed {
+            self.groups.refresh(idx, &mut self.slots);
         }
     }
 
@@ -315,7 +359,11 @@ impl Worker {
             if slot.forks.contains(dst) || src == dst {
                 return;
             }
-            if !room || slot.forks.push(Sink { target: dst }).is_err() {
+            let fork = Sink {
+                target: dst,
+                rtcp_only: false,
+            };
+            if !room || slot.forks.push(fork).is_err() {
                 tracing::warn!(stream = %from, fork = %to, "media fork refused: sink list full");
                 return;
             }
@@ -356,6 +404,7 @@ impl Worker {
         let Some(idx) = self.by_id.remove(&id) else {
             return;
         };
+        self.groups.leave(idx, &mut self.slots);
         self.unlink(idx);
         self.drop_forks_to(idx);
         if let Some(slot) = self.slot_mut(idx) {
@@ -375,7 +424,7 @@ impl Worker {
             slot.reset();
             slot.id = r.id;
             slot.call = r.call;
-            slot.side = r.side;
+            slot.role = r.role;
             slot.counters = r.counters;
             self.by_id.insert(r.id, idx);
         }
@@ -385,6 +434,7 @@ impl Worker {
         let Some(idx) = self.by_id.remove(&id) else {
             return;
         };
+        self.groups.leave(idx, &mut self.slots);
         self.unlink(idx);
         self.drop_forks_to(idx);
         let Some(mut slot) = self.slots.get_mut(idx.get()).and_then(Option::take) else {

@@ -15,12 +15,12 @@ use std::f64::consts::PI;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use sbc_core::media::AgentAfterTakeover;
 use sbc_media::codec::goertzel::tone_amplitude;
 use sbc_media::codec::{AudioCodec, CodecConfig, CodecKind, FrameDuration, MAX_FRAME_SAMPLES};
 use sbc_media::codec::{Resampler, SampleRate, MAX_PAYLOAD_BYTES};
 use sbc_media::mixer::{
-    AgentAfterTakeOver, InputConfig, MixPlan, Mixer, MixerConfig, OutputConfig, OutputId,
-    Participant, TICK,
+    InputConfig, MixPlan, Mixer, MixerConfig, OutputConfig, OutputId, Participant, TICK,
 };
 use sbc_media::rtp::{PayloadType, RtpHeader, Ssrc};
 
@@ -403,7 +403,7 @@ fn take_over_bridges_customer_and_supervisor() {
         call.parties[SUPERVISOR],
     );
     call.mixer
-        .apply(&MixPlan::take_over(c, a, s, AgentAfterTakeOver::Released))
+        .apply(&MixPlan::take_over(c, a, s, AgentAfterTakeover::Released))
         .expect("take-over");
     call.run(600);
     assert_tones(
@@ -422,7 +422,7 @@ fn take_over_bridges_customer_and_supervisor() {
         [true, false, false],
     );
     call.mixer
-        .apply(&MixPlan::take_over(c, a, s, AgentAfterTakeOver::Listening))
+        .apply(&MixPlan::take_over(c, a, s, AgentAfterTakeover::Listening))
         .expect("take-over, agent listening");
     call.run(600);
     assert_tones(

@@ -11,7 +11,8 @@
 //! - nothing to play: underrun; the caller conceals without moving the cursor, so
 //!   the late packet still plays when it comes (the delay grows by a frame), and the
 //!   target grows. After `IDLE_PULLS` underruns in a row the source is taken as
-//!   paused (hold, DTX): silence, and a fresh start when packets return.
+//!   paused (hold, DTX): silence, and a fresh start when packets return (also after
+//!   a sequence gap: a packet a ring or more ahead of a paused cursor restarts).
 //!
 //! A packet behind the cursor is late: dropped, counted, and the target grows.
 //! Every `WINDOW_TICKS` the buffer looks back: after `CALM_WINDOWS` calm windows the
@@ -197,7 +198,12 @@ impl JitterBuffer {
             self.start_at(seq);
         }
         let d = seq_diff(seq, self.cursor);
-        if d.unsigned_abs() >= RESTART_JUMP {
+        // Not playing (still buffering, or paused) and a ring or more ahead: nothing
+        // held is worth waiting for, so start over from this packet instead of
+        // concealing the whole gap frame by frame (a paused input whose packets
+        // were not handed over, e.g. a supervisor the mixer started to hear).
+        let resume = !self.playing && d >= SLOTS as i32;
+        if d.unsigned_abs() >= RESTART_JUMP || resume {
             self.counters.restarts += 1;
             self.clear();
             self.start_at(seq);

@@ -133,3 +133,21 @@ fn long_silence_pauses_and_restarts_cleanly() {
     let p = b.pull();
     assert_eq!(payload(&b, p), Some(2));
 }
+
+#[test]
+fn a_paused_source_resuming_far_ahead_starts_over() {
+    let mut b = jb();
+    b.insert(1, &[1]).ok();
+    assert!(matches!(b.pull(), Pull::Packet(_)));
+    for _ in 0..(IDLE_PULLS + 1) {
+        b.on_tick();
+        b.pull();
+    }
+    // 40 frames were never handed over (the input was not listened to).
+    assert_eq!(b.insert(42, &[42]), Ok(PushOutcome::Restarted));
+    b.insert(43, &[43]).ok();
+    b.on_tick();
+    let p = b.pull();
+    assert_eq!(payload(&b, p), Some(42), "no concealment of the gap");
+    assert_eq!(b.counters().lost, 0);
+}

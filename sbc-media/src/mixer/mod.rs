@@ -3,11 +3,11 @@
 //! Inputs are the legs that speak (customer, agent, each supervisor), each with its
 //! negotiated codec and payload type; outputs are the legs that must hear a mix, each
 //! with its own codec, payload type and RTP identity, and a set of inputs it hears.
-//! A monitoring mode is only a choice of those sets (`modes`), so the tick never
-//! asks which mode it is in. Per input: adaptive jitter buffer (`jitter`, 20–60 ms),
-//! decode, concealment, resampling to the mix rate (`input`); per output: saturating
-//! sum, resampling, encoding and gapless RTP (`output`); the table, the tick and the
-//! packets it lends out (`engine`).
+//! A monitoring mode (`sbc_core::monitoring::MonitorMode`) is only a choice of those
+//! sets (`modes`), so the tick never asks which mode it is in. Per input: adaptive
+//! jitter buffer (`jitter`, 20–60 ms), decode, concealment, resampling to the mix
+//! rate (`input`); per output: saturating sum, resampling, encoding and gapless RTP
+//! (`output`); the table, the tick and the packets it lends out (`engine`).
 //!
 //! File map: `engine` (the `Mixer`), `input`, `output`, `jitter` (+ `jitter_tests`),
 //! `pcm` (sample queue), `modes` (hear sets per mode), `ids` (handles, slot table,
@@ -32,5 +32,5 @@ pub use engine::{Mixer, TickPackets};
 pub use error::MixerError;
 pub use ids::{InputId, OutputId, MAX_INPUTS, MAX_OUTPUTS};
 pub use jitter::PushOutcome;
-pub use modes::{AgentAfterTakeOver, MixPlan, MonitorMode, Participant, Supervisor};
+pub use modes::{MixPlan, Participant, Supervisor};
 pub use stats::{InputStats, OutputStats};

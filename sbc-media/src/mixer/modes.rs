@@ -15,31 +15,27 @@
 //! (when the agent is left listening); every supervisor hears the customer, the agent
 //! while the agent is still in the conversation, and the supervisors who speak into it
 //! (barge, take-over).
+//!
+//! The modes themselves and the take-over policy are the domain's
+//! (`sbc_core::monitoring::MonitorMode`, `sbc_core::media::AgentAfterTakeover`): one
+//! vocabulary from the config and the audit log down to the hear sets.
+
+use sbc_core::media::AgentAfterTakeover;
+use sbc_core::monitoring::MonitorMode;
 
 use super::{InputId, Mixer, MixerError, OutputId};
 
-/// What a supervisor is doing on a monitored call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MonitorMode {
-    Listen,
-    Whisper,
-    Barge,
-    TakeOver,
+/// Whether the customer hears a supervisor in `mode`.
+fn reaches_customer(mode: MonitorMode) -> bool {
+    matches!(mode, MonitorMode::Barge | MonitorMode::Takeover)
 }
 
-impl MonitorMode {
-    /// Whether the customer hears this supervisor.
-    fn reaches_customer(self) -> bool {
-        matches!(self, MonitorMode::Barge | MonitorMode::TakeOver)
-    }
-
-    /// Whether the agent hears this supervisor (take-over: if the agent stays).
-    fn reaches_agent(self) -> bool {
-        matches!(
-            self,
-            MonitorMode::Whisper | MonitorMode::Barge | MonitorMode::TakeOver
-        )
-    }
+/// Whether the agent hears a supervisor in `mode` (take-over: if the agent stays).
+fn reaches_agent(mode: MonitorMode) -> bool {
+    matches!(
+        mode,
+        MonitorMode::Whisper | MonitorMode::Barge | MonitorMode::Takeover
+    )
 }
 
 /// A party of the mix: what it says (an input) and what it is sent (an output).
@@ -56,16 +52,6 @@ pub struct Supervisor {
     pub mode: MonitorMode,
 }
 
-/// What happens to the agent when a supervisor takes over (per tenant policy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AgentAfterTakeOver {
-    /// The agent leg is released (BYE): it hears nothing until then.
-    #[default]
-    Released,
-    /// The agent stays on, listening to customer and supervisor.
-    Listening,
-}
-
 /// Who hears whom, per output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixPlan {
@@ -78,24 +64,24 @@ impl MixPlan {
         customer: Participant,
         agent: Participant,
         supervisors: &[Supervisor],
-        after_take_over: AgentAfterTakeOver,
+        after_take_over: AgentAfterTakeover,
     ) -> Self {
-        let taken_over = supervisors.iter().any(|s| s.mode == MonitorMode::TakeOver);
-        let agent_released = taken_over && after_take_over == AgentAfterTakeOver::Released;
+        let taken_over = supervisors.iter().any(|s| s.mode == MonitorMode::Takeover);
+        let agent_released = taken_over && after_take_over == AgentAfterTakeover::Released;
         let voices = |pred: fn(MonitorMode) -> bool| {
             supervisors
                 .iter()
                 .filter(move |s| pred(s.mode))
                 .map(|s| s.party.input)
         };
-        let mut customer_hears: Vec<InputId> = voices(MonitorMode::reaches_customer).collect();
+        let mut customer_hears: Vec<InputId> = voices(reaches_customer).collect();
         let mut agent_hears = Vec::new();
         if !taken_over {
             customer_hears.insert(0, agent.input);
         }
         if !agent_released {
             agent_hears.push(customer.input);
-            agent_hears.extend(voices(MonitorMode::reaches_agent));
+            agent_hears.extend(voices(reaches_agent));
         }
         let mut entries = vec![
             (customer.output, customer_hears),
@@ -106,7 +92,7 @@ impl MixPlan {
             if !taken_over {
                 hears.push(agent.input);
             }
-            hears.extend(voices(MonitorMode::reaches_customer).filter(|&i| i != s.party.input));
+            hears.extend(voices(reaches_customer).filter(|&i| i != s.party.input));
             entries.push((s.party.output, hears));
         }
         MixPlan { entries }
@@ -119,7 +105,7 @@ impl MixPlan {
             agent,
             supervisor,
             MonitorMode::Listen,
-            AgentAfterTakeOver::Released,
+            AgentAfterTakeover::Released,
         )
     }
 
@@ -130,7 +116,7 @@ impl MixPlan {
             agent,
             supervisor,
             MonitorMode::Whisper,
-            AgentAfterTakeOver::Released,
+            AgentAfterTakeover::Released,
         )
     }
 
@@ -141,7 +127,7 @@ impl MixPlan {
             agent,
             supervisor,
             MonitorMode::Barge,
-            AgentAfterTakeOver::Released,
+            AgentAfterTakeover::Released,
         )
     }
 
@@ -150,9 +136,9 @@ impl MixPlan {
         customer: Participant,
         agent: Participant,
         supervisor: Participant,
-        after: AgentAfterTakeOver,
+        after: AgentAfterTakeover,
     ) -> Self {
-        Self::single(customer, agent, supervisor, MonitorMode::TakeOver, after)
+        Self::single(customer, agent, supervisor, MonitorMode::Takeover, after)
     }
 
     fn single(
@@ -160,7 +146,7 @@ impl MixPlan {
         agent: Participant,
         supervisor: Participant,
         mode: MonitorMode,
-        after: AgentAfterTakeOver,
+        after: AgentAfterTakeover,
     ) -> Self {
         let sup = Supervisor {
             party: supervisor,
@@ -233,11 +219,11 @@ mod tests {
         assert_eq!(barge.hears(c.output), &[a.input, s.input]);
         assert_eq!(barge.hears(a.output), &[c.input, s.input]);
         assert_eq!(barge.hears(s.output), &[c.input, a.input]);
-        let take = MixPlan::take_over(c, a, s, AgentAfterTakeOver::Released);
+        let take = MixPlan::take_over(c, a, s, AgentAfterTakeover::Released);
         assert_eq!(take.hears(c.output), &[s.input]);
         assert_eq!(take.hears(s.output), &[c.input]);
         assert!(take.hears(a.output).is_empty());
-        let stay = MixPlan::take_over(c, a, s, AgentAfterTakeOver::Listening);
+        let stay = MixPlan::take_over(c, a, s, AgentAfterTakeover::Listening);
         assert_eq!(stay.hears(a.output), &[c.input, s.input]);
     }
 
@@ -254,7 +240,7 @@ mod tests {
                 mode: MonitorMode::Whisper,
             },
         ];
-        let plan = MixPlan::for_call(c, a, &sups, AgentAfterTakeOver::Released);
+        let plan = MixPlan::for_call(c, a, &sups, AgentAfterTakeover::Released);
         let (barger, whisperer) = (party(2), party(3));
         assert_eq!(plan.hears(c.output), &[a.input, barger.input]);
         assert_eq!(

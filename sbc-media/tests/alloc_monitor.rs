@@ -1,0 +1,97 @@
+//! A monitored call allocates nothing on the media worker once it runs: tapping
+//! packets into the mixer, the 20 ms ticks (decode, mix, encode for three outputs),
+//! egress splicing and SRTP sealing of the mixer's packets, for two seconds of barge
+//! and whisper with PCMU, G.722 over SRTP and Opus; nor when a beep ends at a tick
+//! (the agent back on the relay) or the closing beep ends the group. Setting the
+//! picture (a control command) may allocate and is not counted. The same style as `alloc_relay.rs`: own
+//! test binary, a counting global allocator that counts media worker threads only.
+
+mod common;
+mod voice;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+
+use sbc_core::media::AgentAfterTakeover;
+use sbc_core::monitoring::MonitorMode;
+use sbc_media::codec::CodecKind;
+use sbc_media::testing::in_media_worker;
+use sbc_media::MediaEngine;
+use voice::{Call, LegKeys, Party};
+
+struct Counting;
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // `in_media_worker` reads a const-initialized thread-local: it never allocates.
+        if ENABLED.load(Relaxed) && in_media_worker() {
+            ALLOCS.fetch_add(1, Relaxed);
+            BYTES.fetch_add(layout.size(), Relaxed);
+        }
+        // SAFETY: forwarding the caller's layout to the system allocator unchanged.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counted(run: impl FnOnce()) -> (usize, usize) {
+    ALLOCS.store(0, Relaxed);
+    BYTES.store(0, Relaxed);
+    ENABLED.store(true, Relaxed);
+    run();
+    ENABLED.store(false, Relaxed);
+    (ALLOCS.load(Relaxed), BYTES.load(Relaxed))
+}
+
+#[test]
+fn a_monitored_call_allocates_nothing_per_packet_or_tick() {
+    let engine = MediaEngine::start(voice::engine_settings(8)).expect("engine starts");
+    let mut agent = Party::new(CodecKind::G722, 1000.0);
+    agent.srtp = Some(LegKeys::new(3));
+    let mut call = Call::new(
+        engine,
+        vec![
+            Party::new(CodecKind::Pcmu, 500.0),
+            agent,
+            Party::new(CodecKind::Opus, 1800.0),
+        ],
+    );
+    let after = AgentAfterTakeover::Released;
+    for mode in [MonitorMode::Barge, MonitorMode::Whisper] {
+        call.monitor(&[mode], after, true);
+        call.talk(600); // warm-up: the beep played, jitter buffers settled
+        let before = call.marks();
+        let (allocs, bytes) = counted(|| call.talk(1000));
+        assert_eq!(
+            (allocs, bytes),
+            (0, 0),
+            "media worker allocated in steady {mode} monitoring"
+        );
+        // It did work meanwhile: every phone got about 50 packets.
+        for (i, (b, a)) in before.iter().zip(call.marks()).enumerate() {
+            assert!(a - b >= 40, "phone {i} got {} packets", a - b);
+        }
+    }
+    // The closing beep, then the group dismantled at a tick; then monitoring again,
+    // the starting beep ending at a tick.
+    for modes in [&[][..], &[MonitorMode::Listen][..]] {
+        call.monitor(modes, after, true);
+        let (allocs, bytes) = counted(|| call.talk(800));
+        assert_eq!(
+            (allocs, bytes),
+            (0, 0),
+            "allocated around a beep ({modes:?})"
+        );
+    }
+    assert_eq!(call.phones[1].bad, 0);
+}

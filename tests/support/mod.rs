@@ -13,6 +13,7 @@
 pub mod baresip;
 pub mod capture;
 pub mod config;
+pub mod contact_center;
 pub mod kamailio;
 pub mod metrics;
 pub mod pcap;

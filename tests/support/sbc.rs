@@ -200,6 +200,12 @@ impl SbcProcess {
             .count()
     }
 
+    /// SIGKILL now (no clean shutdown: what was durable stays, nothing else),
+    /// and reap; the temporary directory stays until `self` is dropped.
+    pub fn kill9(&mut self) -> Option<ExitStatus> {
+        super::stop_child(&mut self.child, libc::SIGKILL, STOP_GRACE)
+    }
+
     /// SIGTERM and wait (3 s, then SIGKILL); the exit status, if reaped.
     pub fn stop(mut self) -> Option<ExitStatus> {
         super::stop_child(&mut self.child, libc::SIGTERM, STOP_GRACE)

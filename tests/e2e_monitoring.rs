@@ -30,7 +30,11 @@ const HEARD: f64 = 0.2;
 const ABSENT: f64 = 0.02;
 
 fn start() -> (SbcProcess, Agent) {
-    let agent = Agent::spawn(PhoneCodec::Pcmu).expect("agent");
+    start_with(PhoneCodec::Pcmu)
+}
+
+fn start_with(codec: PhoneCodec) -> (SbcProcess, Agent) {
+    let agent = Agent::spawn(codec).expect("agent");
     let addr = agent.callee.addr();
     let sbc = SbcProcess::start_with(|dir| cc::config(dir, addr));
     (sbc, agent)
@@ -346,4 +350,52 @@ fn a_kill_right_after_the_join_loses_no_audit_record() {
     );
     drop(call);
     sup.stop().unwrap();
+}
+
+/// The call in one codec, the supervisor in another: the mixer transcodes and
+/// resamples between them, and the legs it feeds stay continuous.
+fn mixed_codecs(call_codec: PhoneCodec, supervisor_codec: PhoneCodec) {
+    let (sbc, agent) = start_with(call_codec);
+    let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
+    let call = cc::place_call(&sbc, &customer_ua, call_codec, agent).unwrap();
+    let sup_ua = Caller::bind(SUPERVISOR_IP).unwrap();
+    let sup = RtpPhone::start(PhoneConfig::new(SUPERVISOR_IP, supervisor_codec)).unwrap();
+    let t0 = Instant::now();
+    tones(&call.customer, &call.agent.phone, &sup);
+    let session = cc::join(&sbc, &sup_ua, &sup, BOB, "*83a1007")
+        .unwrap_or_else(|e| panic!("join: {e}\n{}", support::tail(&sbc.stderr(), 3000)));
+    let (c, a) = (&call.customer, &call.agent.phone);
+    let barge = Heard::measure(c, a, &sup);
+    barge.expect(
+        "barge",
+        &[AGENT_HZ, SUPERVISOR_HZ],
+        &[CUSTOMER_HZ, SUPERVISOR_HZ],
+        &[CUSTOMER_HZ, AGENT_HZ],
+    );
+    sup.send_digit('1', Duration::from_millis(120)).unwrap();
+    let listen = Heard::measure(c, a, &sup);
+    listen.expect(
+        "listen",
+        &[AGENT_HZ],
+        &[CUSTOMER_HZ],
+        &[CUSTOMER_HZ, AGENT_HZ],
+    );
+    let end = Instant::now();
+    for (who, phone) in [("customer", c), ("agent", a)] {
+        let cont = phone.continuity(t0, end, Duration::from_millis(60));
+        assert!(cont.is_seamless(), "{who}: {cont:?}");
+    }
+    session.hangup(cc::SIP_TIMEOUT).unwrap();
+    call.customer_call.hangup(cc::SIP_TIMEOUT).unwrap();
+    sup.stop().unwrap();
+}
+
+#[test]
+fn pcma_call_with_an_opus_supervisor() {
+    mixed_codecs(PhoneCodec::Pcma, PhoneCodec::Opus { pt: 111 });
+}
+
+#[test]
+fn g722_call_with_a_pcmu_supervisor() {
+    mixed_codecs(PhoneCodec::G722, PhoneCodec::Pcmu);
 }

@@ -17,6 +17,12 @@
 //! and Call-IDs: `$V` top Via value, `$F` From, `$T` To, `$I` Call-ID, `$Q` CSeq,
 //! `$N` CSeq number, `$K` Contact URI, `$R` Request-URI (empty when unknown).
 //!
+//! Monitoring is configured: a supervisor authenticated by `P-Asserted-Identity`
+//! from trunk `uas` (digest cannot be fuzzed blind), so an INVITE to `*81a1` from
+//! 10.0.0.1 with `P-Asserted-Identity: <sip:wall@pbx>` becomes a join. The harness
+//! plays the monitoring plane at once: odd tickets are refused, even ones admitted to
+//! the newest answered call (or to a call that never existed).
+//!
 //! Set `B2BUA_FUZZ_TRACE=1` to print every datagram and event (for writing seeds).
 //!
 //! Parse oracle exceptions: the answers the engine builds from an *unparsed* request
@@ -37,8 +43,11 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sbc_core::config::Config;
 use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{LocalEndpoint, MediaControl, MediaError, RemoteMedia};
-use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
+use sbc_core::media::{
+    AgentAfterTakeover, LocalEndpoint, MediaControl, MediaError, MonitoredMedia, RemoteMedia,
+};
+use sbc_core::monitoring::{MonitorMode, MonitorSessionId};
+use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings, MonitorAdmission};
 use sbc_signaling::metrics::SignalingMetrics;
 use sbc_signaling::net::{Peer, TransportKind};
 use sbc_signaling::sip::{HeaderName, ParseError, SipMessage};
@@ -54,7 +63,12 @@ const PEERS: [&str; 4] = [
 const CONFIG: &str = "[sip]\ntimer_c_secs = 180\n\
     [[sip.listen]]\ntransport = \"udp\"\naddress = \"10.0.0.2:5060\"\n\
     [[trunk]]\nname = \"uas\"\naddress = \"10.0.0.3:5060\"\naccept_from = [\"10.0.0.0/8\"]\n\
-    [[route]]\nname = \"default\"\ntarget = \"uas\"\n";
+    [[route]]\nname = \"default\"\ntarget = \"uas\"\n\
+    [[tenant]]\nid = \"t\"\ntrunks = [\"uas\"]\n\
+    [[role]]\nname = \"all\"\nmodes = [\"listen\", \"whisper\", \"barge\", \"takeover\"]\n\
+    [[supervisor]]\nid = \"wall\"\ntenant = \"t\"\nrole = \"all\"\nwhole_tenant = true\n\
+    asserted_identity = \"sip:wall@pbx\"\ntrusted_trunks = [\"uas\"]\n\
+    [audit]\npath = \"/nonexistent/fuzz-audit.db\"\n";
 /// The quiet period after the script: longer than Timer C (180 s) plus Timer B (32 s).
 const DRAIN: Duration = Duration::from_secs(300);
 const MAX_DRAIN_STEPS: usize = 100_000;
@@ -75,6 +89,9 @@ struct Harness {
     last_to: [Option<SipMessage>; 4],
     started: usize,
     ended: usize,
+    /// The newest answered call, for admissions.
+    answered: Option<CallRef>,
+    sessions: u64,
 }
 
 impl Harness {
@@ -97,6 +114,8 @@ impl Harness {
             last_to: [None, None, None, None],
             started: 0,
             ended: 0,
+            answered: None,
+            sessions: 0,
         }
     }
 
@@ -172,6 +191,10 @@ impl Harness {
             active > 0 || dialogs == 0,
             "{dialogs} dialogs outlive every call"
         );
+        assert!(
+            active > 0 || self.sbc.monitor_footprint() == 0,
+            "supervisor legs outlive every call"
+        );
     }
 
     fn collect(&mut self) {
@@ -182,13 +205,36 @@ impl Harness {
                 self.last_to[i] = Some(msg);
             }
         }
+        let mut joins = Vec::new();
         while let Some(e) = self.sbc.poll_event() {
             trace(|| format!("  event: {e:?}"));
             match e {
                 CallEvent::Started { .. } => self.started += 1,
                 CallEvent::Ended(_) => self.ended += 1,
-                CallEvent::Answered { .. } => {}
+                CallEvent::Answered { call, .. } => self.answered = Some(call),
+                CallEvent::MonitorJoin(req) => joins.push(req.ticket),
+                CallEvent::MonitorStarted { .. }
+                | CallEvent::MonitorDigit { .. }
+                | CallEvent::MonitorEnded { .. } => {}
             }
+        }
+        for ticket in joins {
+            if ticket.0 % 2 == 1 {
+                self.sbc.monitor_refuse(self.now, ticket, 403, "Forbidden");
+            } else {
+                self.sessions += 1;
+                let adm = MonitorAdmission {
+                    ticket,
+                    session: MonitorSessionId(self.sessions),
+                    call: self.answered.unwrap_or(CallRef(u64::MAX)),
+                    agent_side: LegSide::B,
+                    mode: MonitorMode::Listen,
+                    after_takeover: AgentAfterTakeover::Released,
+                    agent_beep: false,
+                };
+                self.sbc.monitor_admit(self.now, adm);
+            }
+            self.collect();
         }
     }
 
@@ -355,5 +401,15 @@ impl MediaControl for FakeMedia {
         if let Ok(mut h) = self.holding.lock() {
             h.remove(&call);
         }
+    }
+
+    fn allocate_monitor(&self, call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        self.allocate(call, LegSide::B)
+    }
+
+    fn release_stream(&self, _stream: StreamId) {}
+
+    fn set_monitoring(&self, _media: MonitoredMedia) -> Result<(), MediaError> {
+        Ok(())
     }
 }

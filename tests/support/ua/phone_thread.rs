@@ -134,10 +134,12 @@ impl PhoneThread {
             let Some(header) = self.sender.next_packet(&mut self.out)? else {
                 continue;
             };
+            // Logged before it leaves: a far end reading both logs must never see
+            // a packet received that is not yet in the sent log.
+            self.log_sent(header, remote);
             // A send error on loopback (ICMP unreachable from an earlier
             // datagram) is the far end's state, not ours: keep going.
             let _ = self.sock.send_to(&self.out, remote);
-            self.log_sent(header, remote);
         }
         let next_due = start + FRAME * (self.sender.slot() as u32);
         Ok(next_due.saturating_duration_since(Instant::now()))

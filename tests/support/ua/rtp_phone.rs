@@ -254,8 +254,12 @@ impl RtpPhone {
 
     /// How much of what `self` received is what `sender` sent, in order.
     pub fn matches_sent_by(&self, sender: &RtpPhone) -> PayloadMatch {
+        // Received first: every packet in that snapshot was sent before it was read,
+        // so the later snapshot of the sender's log holds them all (the other order
+        // races with a packet sent and received between the two reads).
+        let received = self.received();
         let sent = sender.sent();
-        rtp_checks::match_payloads(&sent, &self.received())
+        rtp_checks::match_payloads(&sent, &received)
     }
 
     /// Stops the thread and joins it; reports a failure of the thread.

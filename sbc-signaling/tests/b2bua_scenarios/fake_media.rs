@@ -68,18 +68,13 @@ impl FakeMedia {
     pub fn exhaust(&self) {
         self.exhausted.store(true, Ordering::Relaxed);
     }
-}
 
-impl MediaControl for FakeMedia {
-    fn allocate(
-        &self,
-        call: CallRef,
-        side: LegSide,
-    ) -> Result<(StreamId, LocalEndpoint), MediaError> {
+    /// The next free endpoint and stream ID (leg and supervisor streams share them).
+    fn next_endpoint(&self) -> Result<(StreamId, LocalEndpoint), MediaError> {
         if self.exhausted.load(Ordering::Relaxed) {
             return Err(MediaError::PortsExhausted);
         }
-        let mut log = self
+        let log = self
             .log
             .lock()
             .map_err(|_| MediaError::Io("poisoned".into()))?;
@@ -89,8 +84,24 @@ impl MediaControl for FakeMedia {
             rtp: SocketAddr::new(MEDIA_IP, port),
             rtcp: SocketAddr::new(MEDIA_IP, port + 1),
         };
-        let id = StreamId(u64::from(n) + 1);
-        log.allocated.push((call, side, id, ep));
+        Ok((StreamId(u64::from(n) + 1), ep))
+    }
+
+    fn with_log(&self, f: impl FnOnce(&mut MediaLog)) {
+        if let Ok(mut log) = self.log.lock() {
+            f(&mut log);
+        }
+    }
+}
+
+impl MediaControl for FakeMedia {
+    fn allocate(
+        &self,
+        call: CallRef,
+        side: LegSide,
+    ) -> Result<(StreamId, LocalEndpoint), MediaError> {
+        let (id, ep) = self.next_endpoint()?;
+        self.with_log(|log| log.allocated.push((call, side, id, ep)));
         Ok((id, ep))
     }
 
@@ -115,21 +126,8 @@ impl MediaControl for FakeMedia {
     }
 
     fn allocate_monitor(&self, call: CallRef) -> Result<(StreamId, LocalEndpoint), MediaError> {
-        if self.exhausted.load(Ordering::Relaxed) {
-            return Err(MediaError::PortsExhausted);
-        }
-        let mut log = self
-            .log
-            .lock()
-            .map_err(|_| MediaError::Io("poisoned".into()))?;
-        let n = (log.allocated.len() + log.monitors.len()) as u16;
-        let port = FIRST_PORT + 2 * n;
-        let ep = LocalEndpoint {
-            rtp: SocketAddr::new(MEDIA_IP, port),
-            rtcp: SocketAddr::new(MEDIA_IP, port + 1),
-        };
-        let id = StreamId(u64::from(n) + 1);
-        log.monitors.push((call, id, ep));
+        let (id, ep) = self.next_endpoint()?;
+        self.with_log(|log| log.monitors.push((call, id, ep)));
         Ok((id, ep))
     }
 

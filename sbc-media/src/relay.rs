@@ -237,7 +237,7 @@ fn plan_packet(
         if let Some(tap) = slot.tap {
             groups.push(tap, plain, ctx.now);
         }
-        slot.sinks.for_rtp()
+        slot.rtp_sinks
     } else {
         slot.sinks
     };

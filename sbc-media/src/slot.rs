@@ -69,6 +69,9 @@ pub(crate) struct StreamSlot {
     pub peer: Option<SlotIndex>,
     /// Where packets received here go; compiled by `compile_sinks`.
     pub sinks: SinkList,
+    /// The sinks RTP goes to: `sinks` without an `rtcp_only` peer (the mixer feeds
+    /// it). Compiled with `sinks`, so the packet path only picks one by kind.
+    pub rtp_sinks: SinkList,
     /// Extra destinations of what this stream receives (a recorder, a mixer input's
     /// stream): the packet as received (decrypted, then sealed for the fork's leg).
     pub forks: SinkList,
@@ -125,6 +128,7 @@ impl StreamSlot {
         self.rtcp_mux = false;
         self.peer = None;
         self.sinks.clear();
+        self.rtp_sinks.clear();
         self.forks.clear();
         self.security = StreamSecurity::Plain;
         self.quality.reset();
@@ -167,5 +171,6 @@ impl StreamSlot {
             // `add_fork` keeps peer + forks within MAX_SINKS.
             let _ = self.sinks.push(*fork);
         }
+        self.rtp_sinks = self.sinks.for_rtp();
     }
 }

@@ -276,6 +276,7 @@ impl Worker {
             rtcp_mux: false,
             peer: None,
             sinks: Default::default(),
+            rtp_sinks: Default::default(),
             forks: Default::default(),
             security: Default::default(),
             quality: Default::default(),

@@ -46,8 +46,8 @@ use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{
     AgentAfterTakeover, LocalEndpoint, MediaControl, MediaError, MonitoredMedia, RemoteMedia,
 };
-use sbc_core::monitoring::{MonitorMode, MonitorSessionId};
-use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings, MonitorAdmission};
+use sbc_core::monitoring::{Admission, MonitorMode, MonitorSessionId};
+use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
 use sbc_signaling::metrics::SignalingMetrics;
 use sbc_signaling::net::{Peer, TransportKind};
 use sbc_signaling::sip::{HeaderName, ParseError, SipMessage};
@@ -223,7 +223,7 @@ impl Harness {
                 self.sbc.monitor_refuse(self.now, ticket, 403, "Forbidden");
             } else {
                 self.sessions += 1;
-                let adm = MonitorAdmission {
+                let adm = Admission {
                     ticket,
                     session: MonitorSessionId(self.sessions),
                     call: self.answered.unwrap_or(CallRef(u64::MAX)),

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use sbc_core::monitoring::{JoinTicket, MonitorMode, MonitorSessionId};
-use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings, MonitorAdmission};
+use sbc_core::monitoring::{Admission, JoinTicket, MonitorMode, MonitorSessionId};
+use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
 use sbc_signaling::transport::{Inbound, Transports};
 use tokio::sync::mpsc;
 
@@ -27,7 +27,7 @@ pub enum MonitorCommand {
         status: u16,
         reason: String,
     },
-    Admit(MonitorAdmission),
+    Admit(Admission),
     SetMode {
         session: MonitorSessionId,
         mode: MonitorMode,

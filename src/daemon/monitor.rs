@@ -16,7 +16,7 @@ use sbc_core::ids::StreamId;
 use sbc_monitor::audit::{AuditLog, UnixMillis};
 use sbc_monitor::policy::Policy;
 use sbc_monitor::service::{Effect, MonitorService, Outcome};
-use sbc_signaling::b2bua::{CallEvent, MonitorAdmission};
+use sbc_signaling::b2bua::CallEvent;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::driver::MonitorCommand;
@@ -167,15 +167,7 @@ fn carry_out(
             status: status.code,
             reason: status.reason.to_owned(),
         },
-        Effect::Admit(adm) => MonitorCommand::Admit(MonitorAdmission {
-            ticket: adm.ticket,
-            session: adm.session,
-            call: adm.call,
-            agent_side: adm.agent_side,
-            mode: adm.mode,
-            after_takeover: adm.after_takeover,
-            agent_beep: adm.agent_beep,
-        }),
+        Effect::Admit(adm) => MonitorCommand::Admit(adm),
         Effect::SetMode { session, mode, .. } => MonitorCommand::SetMode { session, mode },
         Effect::RefuseMode { session, mode } => {
             // The error tone needs the mixer's tone source (not built yet): the refusal

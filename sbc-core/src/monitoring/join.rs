@@ -7,8 +7,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::feature_code::{FeatureCodeError, JoinTarget};
+use super::mode::MonitorMode;
 use super::names::SupervisorId;
-use crate::ids::TrunkName;
+use crate::ids::{CallRef, LegSide, TrunkName};
+use crate::media::AgentAfterTakeover;
 
 /// A supervisor's INVITE waiting for the monitoring plane's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,6 +61,21 @@ pub struct JoinRequest {
     /// The Request-URI user, parsed (`Err`: a feature code with a bad target).
     pub target: Result<JoinTarget, FeatureCodeError>,
     pub source: IpAddr,
+}
+
+/// A join the monitoring plane admitted (authorized and audited): what signaling
+/// needs to answer it and the media plane to wire it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admission {
+    pub ticket: JoinTicket,
+    pub session: MonitorSessionId,
+    pub call: CallRef,
+    /// The leg the agent is on; the other one is the customer's.
+    pub agent_side: LegSide,
+    pub mode: MonitorMode,
+    pub after_takeover: AgentAfterTakeover,
+    /// The tenant's `agent_notice = "beep"`.
+    pub agent_beep: bool,
 }
 
 /// Why a supervisor leg ended (audit reason tags; never change a published one).

@@ -25,7 +25,9 @@ pub use feature_code::{
 pub use identity::{
     identify_agent, AgentDirectory, AgentHeaderNames, AgentIdentity, IdentityError,
 };
-pub use join::{JoinAuth, JoinRequest, JoinTicket, MonitorSessionId, PartyHints, SessionEnd};
+pub use join::{
+    Admission, JoinAuth, JoinRequest, JoinTicket, MonitorSessionId, PartyHints, SessionEnd,
+};
 pub use mode::{ModeSet, MonitorMode};
 pub use model::{
     AgentDirectoryEntry, AgentNotice, DigestHa1, Ha1Error, Role, Scope, Supervisor, SupervisorAuth,

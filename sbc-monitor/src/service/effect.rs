@@ -3,8 +3,9 @@
 //! unless every record was appended; if an append fails, [`Effect::on_audit_failure`]
 //! says what to do instead (never the action itself).
 
-use sbc_core::ids::{CallRef, LegSide};
-use sbc_core::media::AgentAfterTakeover;
+use sbc_core::ids::CallRef;
+// The admission is the domain's: signaling carries out the very same value.
+pub use sbc_core::monitoring::Admission;
 use sbc_core::monitoring::{JoinTicket, MonitorMode, MonitorSessionId};
 
 use crate::audit::AuditRecord;
@@ -60,20 +61,6 @@ pub enum Effect {
         session: MonitorSessionId,
         mode: MonitorMode,
     },
-}
-
-/// An admitted join: what signaling needs to answer it and media to wire it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Admission {
-    pub ticket: JoinTicket,
-    pub session: MonitorSessionId,
-    pub call: CallRef,
-    /// The leg the agent is on; the other one is the customer's.
-    pub agent_side: LegSide,
-    pub mode: MonitorMode,
-    pub after_takeover: AgentAfterTakeover,
-    /// The tenant's `agent_notice = "beep"`.
-    pub agent_beep: bool,
 }
 
 impl Effect {

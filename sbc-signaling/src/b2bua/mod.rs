@@ -44,7 +44,6 @@ use crate::transaction::{ClientTxId, ServerTxId, TimerConfig, TransactionLayer, 
 use build::{Hop, Payload};
 use call::Call;
 pub use events::CallEvent;
-pub use monitor::MonitorAdmission;
 pub use settings::EngineSettings;
 pub use srtp::{KeyRng, SrtpRefusal};
 

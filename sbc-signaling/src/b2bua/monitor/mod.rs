@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{AgentAfterTakeover, MonitorLeg, MonitoredMedia};
-use sbc_core::monitoring::{JoinTicket, MonitorMode, MonitorSessionId, SessionEnd};
+use sbc_core::monitoring::{Admission, JoinTicket, MonitorMode, MonitorSessionId, SessionEnd};
 
 use super::build::{self, Payload};
 use super::call::{CallPhase, Leg};
@@ -32,19 +32,6 @@ use crate::sip::SipMessage;
 use crate::transaction::ServerTxId;
 use auth::JoinAuthenticator;
 pub(super) use hints::party_hints;
-
-/// What the monitoring plane decided for a pending join.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MonitorAdmission {
-    pub ticket: JoinTicket,
-    pub session: MonitorSessionId,
-    pub call: CallRef,
-    /// The leg of the call that is the agent's (the other is the customer's).
-    pub agent_side: LegSide,
-    pub mode: MonitorMode,
-    pub after_takeover: AgentAfterTakeover,
-    pub agent_beep: bool,
-}
 
 /// A supervisor's INVITE waiting for the monitoring plane.
 #[derive(Debug)]
@@ -108,7 +95,7 @@ impl B2bua {
     /// picture, 200 with the SDP answer. If the call or the supervisor's INVITE is gone
     /// by now, or the media plane refuses, the join fails and `MonitorEnded` says why
     /// (the monitoring plane has already recorded the start).
-    pub fn monitor_admit(&mut self, now: Instant, adm: MonitorAdmission) {
+    pub fn monitor_admit(&mut self, now: Instant, adm: Admission) {
         let Some(p) = self.take_pending(adm.ticket) else {
             return self.monitor_ended(adm.session, SessionEnd::Cancelled);
         };
@@ -154,7 +141,7 @@ impl B2bua {
     fn try_admit(
         &mut self,
         now: Instant,
-        adm: &MonitorAdmission,
+        adm: &Admission,
         p: &PendingJoin,
     ) -> Result<(), (u16, &'static str, SessionEnd)> {
         const GONE: (u16, &str, SessionEnd) = (

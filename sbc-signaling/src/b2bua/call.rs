@@ -8,9 +8,10 @@ use sbc_core::ids::{CallRef, LegSide, StreamId, TrunkName};
 use sbc_core::media::LocalEndpoint;
 use smallvec::SmallVec;
 
+use super::headers::strip_tag;
 use super::srtp::{LegPolicies, StreamSrtp};
 use crate::net::Peer;
-use crate::sip::SipMessage;
+use crate::sip::{HeaderName, SipMessage};
 use crate::transaction::{ClientTxId, ServerTxId};
 
 /// Where a call is in its life. Ended calls are removed from the engine at once; late
@@ -49,6 +50,29 @@ pub struct Leg {
 }
 
 impl Leg {
+    /// The dialog a request creates with the SBC as its UAS (the caller's A leg, a
+    /// supervisor's leg): the peer's identifiers, target and route set from `req`.
+    pub fn uas(req: &SipMessage, peer: Peer, local_tag: String, sdp_session_id: u64) -> Leg {
+        Leg {
+            call_id: req.call_id().unwrap_or_default().to_owned(),
+            local_tag,
+            remote_tag: req.from_hdr().ok().and_then(|f| f.tag()).map(str::to_owned),
+            local_uri: req.to_hdr().map(|t| strip_tag(t.raw)).unwrap_or_default(),
+            remote_uri: req.from_hdr().map(|f| strip_tag(f.raw)).unwrap_or_default(),
+            remote_target: req.contact().and_then(Result::ok).map(|c| c.uri.to_owned()),
+            route_set: req
+                .header_values(HeaderName::RecordRoute)
+                .map(str::to_owned)
+                .collect(),
+            peer,
+            local_cseq: 0,
+            remote_cseq: req.cseq().ok().map(|c| c.seq),
+            sdp_session_id,
+            sdp_version: 1,
+            last_sdp: Vec::new(),
+        }
+    }
+
     pub fn next_cseq(&mut self) -> u32 {
         self.local_cseq = self.local_cseq.wrapping_add(1);
         self.local_cseq

@@ -192,29 +192,19 @@ impl B2bua {
         if on == LegSide::B && call.b_gone {
             return;
         }
-        let cseq = call.leg_mut(on).next_cseq();
-        let leg = call.leg(on);
-        let dest = routing::next_hop(&leg.route_set, leg.remote_target.as_deref(), leg.peer);
-        let hop = Hop::for_peer(&self.settings, dest);
         // The BYE carries the other side's end-to-end headers (e.g. Reason).
-        let p = Payload {
-            e2e_from: cause_from,
-            user_agent: &ua,
-            ..Payload::default()
-        };
-        if let Some(bye) = build::dialog_request(
+        let bye = bye_request(
             &mut self.buf,
-            &view(leg),
-            hop,
-            Method::Bye,
-            cseq,
+            &self.settings,
+            call.leg_mut(on),
             &branch,
-            p,
-        ) {
-            let Some(ctx) = self.send_request(now, bye, dest) else {
-                return;
-            };
-            self.client_roles.insert(ctx, ClientRole::Own);
+            &ua,
+            cause_from,
+        );
+        if let Some((bye, dest)) = bye {
+            if let Some(ctx) = self.send_request(now, bye, dest) {
+                self.client_roles.insert(ctx, ClientRole::Own);
+            }
         }
     }
 
@@ -648,4 +638,26 @@ fn rewrite_rack(msg: &SipMessage, invite_cseq: u32) -> Option<String> {
     let _old = parts.next()?;
     let method = parts.next()?;
     Some(format!("{rseq} {invite_cseq} {method}"))
+}
+
+/// A BYE in `leg`'s dialog (its next CSeq) and where it goes, with `cause_from`'s
+/// end-to-end headers if given.
+pub(super) fn bye_request(
+    buf: &mut bytes::BytesMut,
+    settings: &super::settings::EngineSettings,
+    leg: &mut Leg,
+    branch: &str,
+    user_agent: &str,
+    cause_from: Option<&SipMessage>,
+) -> Option<(SipMessage, Peer)> {
+    let cseq = leg.next_cseq();
+    let dest = routing::next_hop(&leg.route_set, leg.remote_target.as_deref(), leg.peer);
+    let hop = Hop::for_peer(settings, dest);
+    let p = Payload {
+        e2e_from: cause_from,
+        user_agent,
+        ..Payload::default()
+    };
+    let bye = build::dialog_request(buf, &view(leg), hop, Method::Bye, cseq, branch, p)?;
+    Some((bye, dest))
 }

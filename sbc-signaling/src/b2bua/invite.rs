@@ -10,7 +10,7 @@ use sbc_core::ids::{CallRef, LegSide};
 use super::anchor::{anchor, AnchorError, Env, Received};
 use super::build::{self, DialogView, Payload};
 use super::call::{Call, CallPhase, Fork, Leg};
-use super::headers::{self, strip_tag};
+use super::headers;
 use super::settings::host_port;
 use super::srtp::{LegPolicies, LegPolicy, SdpRole};
 use super::{response_map, routing, B2bua, CallEvent, ClientRole};
@@ -201,25 +201,7 @@ impl B2bua {
         } else {
             format!("{} ", ad.from_display)
         };
-        let a_route_set = msg
-            .header_values(HeaderName::RecordRoute)
-            .map(str::to_owned)
-            .collect();
-        let a = Leg {
-            call_id: msg.call_id().unwrap_or_default().to_owned(),
-            local_tag: a_tag,
-            remote_tag: msg.from_hdr().ok().and_then(|f| f.tag()).map(str::to_owned),
-            local_uri: msg.to_hdr().map(|t| strip_tag(t.raw)).unwrap_or_default(),
-            remote_uri: msg.from_hdr().map(|f| strip_tag(f.raw)).unwrap_or_default(),
-            remote_target: msg.contact().and_then(Result::ok).map(|c| c.uri.to_owned()),
-            route_set: a_route_set,
-            peer: from,
-            local_cseq: 0,
-            remote_cseq: msg.cseq().ok().map(|c| c.seq),
-            sdp_session_id: u64::from(sid_a),
-            sdp_version: 1,
-            last_sdp: Vec::new(),
-        };
+        let a = Leg::uas(msg, from, a_tag, u64::from(sid_a));
         let b = Leg {
             call_id: b_call_id,
             local_tag: b_tag,

@@ -34,6 +34,9 @@ pub(super) struct Accepted {
     event: Option<(u8, u32)>,
     rtcp_mux: bool,
     ptime: u16,
+    /// Every m= line of the offer (kind, proto, formats), refused in the answer but
+    /// `line`.
+    offered: Vec<(String, String, String)>,
     /// Where the supervisor receives media, in the form the media plane takes.
     pub remote: RemoteMedia,
 }
@@ -63,8 +66,14 @@ pub(super) fn accept(offer: &[u8]) -> Result<Accepted, OfferProblem> {
         .remote_media()
         .with_audio(vec![format])
         .with_payloads(Some(format.encoding.rtp_clock_rate()), event.map(|e| e.0));
+    let offered = sdp
+        .media()
+        .iter()
+        .map(|m| (m.kind.to_owned(), m.proto.to_owned(), m.formats.to_owned()))
+        .collect();
     Ok(Accepted {
         line,
+        offered,
         format,
         event,
         rtcp_mux: md.rtcp_mux(),
@@ -75,7 +84,6 @@ pub(super) fn accept(offer: &[u8]) -> Result<Accepted, OfferProblem> {
 
 /// Writes the answer: `local` is the supervisor stream's endpoint on the SBC.
 pub(super) fn write(
-    offer: &[u8],
     accepted: &Accepted,
     local: SocketAddr,
     media_ip: IpAddr,
@@ -88,15 +96,7 @@ pub(super) fn write(
         "v=0\r\no=sbc {} {} IN {family} {media_ip}\r\ns=sbc\r\nc=IN {family} {media_ip}\r\nt=0 0\r\n",
         session.0, session.1
     );
-    let lines: Vec<(String, String, String)> = Sdp::parse(offer)
-        .map(|sdp| {
-            sdp.media()
-                .iter()
-                .map(|m| (m.kind.to_owned(), m.proto.to_owned(), m.formats.to_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (i, (kind, proto, formats)) in lines.iter().enumerate() {
+    for (i, (kind, proto, formats)) in accepted.offered.iter().enumerate() {
         if i != accepted.line {
             let _ = write!(s, "m={kind} 0 {proto} {}\r\n", formats.trim());
             continue;
@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(acc.remote.telephone_event, Some(101));
         assert_eq!(acc.remote.rtp, Some("192.0.2.5:4000".parse().unwrap()));
         let local = "10.0.0.2:30000".parse().unwrap();
-        let ans = write(OFFER.as_bytes(), &acc, local, local.ip(), (7, 1));
+        let ans = write(&acc, local, local.ip(), (7, 1));
         let text = String::from_utf8(ans).unwrap();
         assert!(text.contains("m=video 0 RTP/AVP 96\r\n"), "{text}");
         assert!(text.contains("m=audio 30000 RTP/AVP 9 101\r\n"), "{text}");

@@ -8,10 +8,10 @@ use sbc_core::ids::CallRef;
 use sbc_core::monitoring::{MonitorSessionId, SessionEnd};
 
 use super::answer;
-use crate::b2bua::build::{self, Hop, Payload};
-use crate::b2bua::dialog::view;
+use crate::b2bua::build::{self, Payload};
+use crate::b2bua::dialog::bye_request;
 use crate::b2bua::invite::{has_sdp, SDP};
-use crate::b2bua::{routing, B2bua, CallEvent, ClientRole};
+use crate::b2bua::{B2bua, CallEvent, ClientRole};
 use crate::net::Peer;
 use crate::sip::{Method, SipMessage};
 use crate::transaction::ServerTxId;
@@ -132,13 +132,9 @@ impl B2bua {
     /// The supervisor hung up (or its leg failed): stream released, the call's media
     /// picture rebuilt without it, the end reported.
     fn end_supervisor_leg(&mut self, session: MonitorSessionId, end: SessionEnd) {
-        let Some(leg) = self.forget_leg(session) else {
+        let Some(leg) = self.drop_leg(session) else {
             return;
         };
-        self.media.release_stream(leg.stream);
-        if let Err(e) = self.push_monitoring(leg.call) {
-            tracing::warn!(call = %leg.call, error = %e, "media plane refused monitoring update");
-        }
         let _span = crate::b2bua::call_span(leg.call).entered();
         tracing::info!(%session, end = end.as_str(), "supervisor left");
         self.monitor_ended(session, end);
@@ -157,17 +153,15 @@ impl B2bua {
             self.monitor.by_tag.remove(&leg.dialog.local_tag);
             let branch = self.txl.new_branch();
             let ua = self.user_agent();
-            let cseq = leg.dialog.next_cseq();
-            let d = &leg.dialog;
-            let dest = routing::next_hop(&d.route_set, d.remote_target.as_deref(), d.peer);
-            let hop = Hop::for_peer(&self.settings, dest);
-            let p = Payload {
-                user_agent: &ua,
-                ..Payload::default()
-            };
-            if let Some(bye) =
-                build::dialog_request(&mut self.buf, &view(d), hop, Method::Bye, cseq, &branch, p)
-            {
+            let bye = bye_request(
+                &mut self.buf,
+                &self.settings,
+                &mut leg.dialog,
+                &branch,
+                &ua,
+                None,
+            );
+            if let Some((bye, dest)) = bye {
                 if let Some(ctx) = self.send_request(now, bye, dest) {
                     self.client_roles.insert(ctx, ClientRole::Own);
                 }

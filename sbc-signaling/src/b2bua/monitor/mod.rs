@@ -25,7 +25,6 @@ use sbc_core::monitoring::{Admission, JoinTicket, MonitorMode, MonitorSessionId,
 
 use super::build::{self, Payload};
 use super::call::{CallPhase, Leg};
-use super::headers::strip_tag;
 use super::{B2bua, CallEvent};
 use crate::net::Peer;
 use crate::sip::SipMessage;
@@ -178,67 +177,7 @@ impl B2bua {
         }
         let tag = self.token(12);
         let session_id = u64::from(self.rng_u32());
-        let dialog = Leg {
-            call_id: p.req.call_id().unwrap_or_default().to_owned(),
-            local_tag: tag.clone(),
-            remote_tag: p
-                .req
-                .from_hdr()
-                .ok()
-                .and_then(|f| f.tag())
-                .map(str::to_owned),
-            local_uri: p.req.to_hdr().map(|t| strip_tag(t.raw)).unwrap_or_default(),
-            remote_uri: p
-                .req
-                .from_hdr()
-                .map(|f| strip_tag(f.raw))
-                .unwrap_or_default(),
-            remote_target: p
-                .req
-                .contact()
-                .and_then(Result::ok)
-                .map(|c| c.uri.to_owned()),
-            route_set: p
-                .req
-                .header_values(crate::sip::HeaderName::RecordRoute)
-                .map(str::to_owned)
-                .collect(),
-            peer: p.from,
-            local_cseq: 0,
-            remote_cseq: p.req.cseq().ok().map(|c| c.seq),
-            sdp_session_id: session_id,
-            sdp_version: 1,
-            last_sdp: Vec::new(),
-        };
-        let entry = self
-            .monitor
-            .by_call
-            .entry(adm.call)
-            .or_insert_with(|| CallMonitoring {
-                agent_side: adm.agent_side,
-                after_takeover: adm.after_takeover,
-                agent_beep: adm.agent_beep,
-                sessions: Vec::new(),
-            });
-        entry.sessions.push(adm.session);
-        self.monitor.legs.insert(
-            adm.session,
-            SupervisorLeg {
-                call: adm.call,
-                dialog,
-                stream,
-                mode: adm.mode,
-            },
-        );
-        if let Err(e) = self.push_monitoring(adm.call) {
-            tracing::warn!(call = %adm.call, error = %e, "media plane refused monitoring");
-            self.forget_leg(adm.session);
-            self.media.release_stream(stream);
-            let _ = self.push_monitoring(adm.call);
-            return Err(media_failed);
-        }
         let body = answer::write(
-            p.req.body(),
             &accepted,
             local.rtp,
             self.settings.media_ip,
@@ -259,15 +198,37 @@ impl B2bua {
                 ..Payload::default()
             },
         );
-        if let Some(leg) = self.monitor.legs.get_mut(&adm.session) {
-            leg.dialog.last_sdp = body;
-        }
         let Some(resp) = resp else {
-            self.forget_leg(adm.session);
             self.media.release_stream(stream);
-            let _ = self.push_monitoring(adm.call);
             return Err((500, "Server Internal Error", SessionEnd::MediaFailed));
         };
+        let mut dialog = Leg::uas(&p.req, p.from, tag.clone(), session_id);
+        dialog.last_sdp = body;
+        self.monitor
+            .by_call
+            .entry(adm.call)
+            .or_insert_with(|| CallMonitoring {
+                agent_side: adm.agent_side,
+                after_takeover: adm.after_takeover,
+                agent_beep: adm.agent_beep,
+                sessions: Vec::new(),
+            })
+            .sessions
+            .push(adm.session);
+        self.monitor.legs.insert(
+            adm.session,
+            SupervisorLeg {
+                call: adm.call,
+                dialog,
+                stream,
+                mode: adm.mode,
+            },
+        );
+        if let Err(e) = self.push_monitoring(adm.call) {
+            tracing::warn!(call = %adm.call, error = %e, "media plane refused monitoring");
+            self.drop_leg(adm.session);
+            return Err(media_failed);
+        }
         self.monitor.by_tag.insert(tag, adm.session);
         self.respond(now, p.tx, resp);
         let _span = super::call_span(adm.call).entered();
@@ -309,6 +270,17 @@ impl B2bua {
             after_takeover: cm.after_takeover,
             agent_beep: cm.agent_beep,
         })
+    }
+
+    /// Ends a supervisor leg on the media side: forgotten, its stream released, and the
+    /// call's picture rebuilt without it (back to the plain relay if it was the last).
+    fn drop_leg(&mut self, session: MonitorSessionId) -> Option<SupervisorLeg> {
+        let leg = self.forget_leg(session)?;
+        self.media.release_stream(leg.stream);
+        if let Err(e) = self.push_monitoring(leg.call) {
+            tracing::warn!(call = %leg.call, error = %e, "media plane refused monitoring update");
+        }
+        Some(leg)
     }
 
     /// Drops a supervisor leg from every index (its stream is the caller's business).

@@ -147,6 +147,9 @@ impl B2bua {
 
     /// New routes, trunks and policy (SIGHUP). Calls in progress keep their legs.
     pub fn set_settings(&mut self, settings: EngineSettings) {
+        if settings.config.monitoring != self.settings.config.monitoring {
+            self.monitor.monitoring_reconfigured();
+        }
         self.settings = settings;
     }
 

@@ -430,3 +430,44 @@ fn feature_codes_without_offer_or_with_bad_target() {
     sim.run_for(Duration::from_millis(100));
     assert_eq!(last_status(&sim, Method::Invite), Some(403));
 }
+
+#[test]
+fn a_reload_with_a_new_realm_challenges_in_it() {
+    let (mut sim, _) = answered_call(46);
+    let challenge = |sim: &Sim| {
+        to_supervisor(sim)
+            .into_iter()
+            .rev()
+            .find(|m| m.status() == Some(401))
+            .map(|m| String::from_utf8_lossy(m.as_bytes()).to_string())
+            .expect("401")
+    };
+    // A first challenge builds the authenticator from the running config.
+    let mut phone = Phone::new("before-reload");
+    let invite = phone.request("INVITE", JOIN_URI, "", ("application/sdp", OFFER));
+    sim.inject(addr(SUPERVISOR), invite.as_bytes());
+    sim.run_for(Duration::from_millis(100));
+    assert!(challenge(&sim).contains("realm=\"sbc\""));
+    let mut cfg = config(46);
+    let extra = cfg
+        .extra
+        .replace("[monitoring]\n", "[monitoring]\nrealm = \"cc2\"\n");
+    cfg.extra = Box::leak(extra.into_boxed_str());
+    let toml = crate::sim::config_toml(&cfg);
+    let config = sbc_core::config::Config::from_toml_str(&toml, "reload.toml").expect("config");
+    let settings = sbc_signaling::b2bua::EngineSettings {
+        config: std::sync::Arc::new(config),
+        signaling: vec![(
+            sbc_signaling::net::TransportKind::Udp,
+            addr(crate::sim::SBC),
+        )],
+        media_ip: crate::fake_media::MEDIA_IP,
+    };
+    sim.sbc.set_settings(settings);
+    let mut phone = Phone::new("after-reload");
+    let invite = phone.request("INVITE", JOIN_URI, "", ("application/sdp", OFFER));
+    sim.inject(addr(SUPERVISOR), invite.as_bytes());
+    sim.run_for(Duration::from_millis(100));
+    let after = challenge(&sim);
+    assert!(after.contains("realm=\"cc2\""), "{after}");
+}

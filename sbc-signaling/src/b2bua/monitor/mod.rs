@@ -72,6 +72,13 @@ pub(super) struct MonitorLegs {
 }
 
 impl MonitorLegs {
+    /// A reload changed `[monitoring]` (realm, nonce lifetime, failure limits): the
+    /// next join builds its authenticator from the new settings. Outstanding nonces
+    /// then fail as foreign and get a fresh challenge.
+    pub(super) fn monitoring_reconfigured(&mut self) {
+        self.auth = None;
+    }
+
     pub(super) fn len(&self) -> usize {
         self.legs.len() + self.pending.len()
     }

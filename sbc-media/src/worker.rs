@@ -36,6 +36,12 @@ thread_local! {
     static IN_MEDIA_WORKER: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Marks the calling thread as a media worker (unit tests of `crate::testing`).
+#[cfg(test)]
+pub(crate) fn mark_media_worker() {
+    IN_MEDIA_WORKER.with(|f| f.set(true));
+}
+
 /// True on a media relay worker thread (see `crate::testing`).
 pub(crate) fn in_media_worker() -> bool {
     IN_MEDIA_WORKER.try_with(Cell::get).unwrap_or(false)

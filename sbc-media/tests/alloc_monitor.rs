@@ -9,49 +9,15 @@
 mod common;
 mod voice;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
-
 use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::MonitorMode;
 use sbc_media::codec::CodecKind;
-use sbc_media::testing::in_media_worker;
+use sbc_media::testing::WorkerAllocations;
 use sbc_media::MediaEngine;
 use voice::{Call, LegKeys, Party};
 
-struct Counting;
-
-static ENABLED: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // `in_media_worker` reads a const-initialized thread-local: it never allocates.
-        if ENABLED.load(Relaxed) && in_media_worker() {
-            ALLOCS.fetch_add(1, Relaxed);
-            BYTES.fetch_add(layout.size(), Relaxed);
-        }
-        // SAFETY: forwarding the caller's layout to the system allocator unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn counted(run: impl FnOnce()) -> (usize, usize) {
-    ALLOCS.store(0, Relaxed);
-    BYTES.store(0, Relaxed);
-    ENABLED.store(true, Relaxed);
-    run();
-    ENABLED.store(false, Relaxed);
-    (ALLOCS.load(Relaxed), BYTES.load(Relaxed))
-}
+static GLOBAL: WorkerAllocations = WorkerAllocations::new();
 
 #[test]
 fn a_monitored_call_allocates_nothing_per_packet_or_tick() {
@@ -71,7 +37,7 @@ fn a_monitored_call_allocates_nothing_per_packet_or_tick() {
         call.monitor(&[mode], after, true);
         call.talk(600); // warm-up: the beep played, jitter buffers settled
         let before = call.marks();
-        let (allocs, bytes) = counted(|| call.talk(1000));
+        let (allocs, bytes) = GLOBAL.during(|| call.talk(1000));
         assert_eq!(
             (allocs, bytes),
             (0, 0),
@@ -86,7 +52,7 @@ fn a_monitored_call_allocates_nothing_per_packet_or_tick() {
     // the starting beep ending at a tick.
     for modes in [&[][..], &[MonitorMode::Listen][..]] {
         call.monitor(modes, after, true);
-        let (allocs, bytes) = counted(|| call.talk(800));
+        let (allocs, bytes) = GLOBAL.during(|| call.talk(800));
         assert_eq!(
             (allocs, bytes),
             (0, 0),

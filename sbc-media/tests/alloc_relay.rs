@@ -10,40 +10,16 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::UdpSocket;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use common::*;
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{LocalEndpoint, MediaControl};
-use sbc_media::{testing::in_media_worker, MediaEngine};
-
-struct Counting;
-
-static ENABLED: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // `in_media_worker` reads a const-initialized thread-local: it never allocates.
-        if ENABLED.load(Relaxed) && in_media_worker() {
-            ALLOCS.fetch_add(1, Relaxed);
-            BYTES.fetch_add(layout.size(), Relaxed);
-        }
-        // SAFETY: forwarding the caller's layout to the system allocator unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use sbc_media::{testing::WorkerAllocations, MediaEngine};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: WorkerAllocations = WorkerAllocations::new();
 
 /// The two tests share the global counters: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -111,18 +87,6 @@ fn burst(c: &Call, first: u16, n: u16) {
     assert_eq!(recv(&c.pa_c).0, rtcp_rr(2));
 }
 
-fn start_counting() {
-    ALLOCS.store(0, Relaxed);
-    BYTES.store(0, Relaxed);
-    ENABLED.store(true, Relaxed);
-}
-
-/// Stops counting and returns `(allocations, bytes)` seen on media worker threads.
-fn stop_counting() -> (usize, usize) {
-    ENABLED.store(false, Relaxed);
-    (ALLOCS.load(Relaxed), BYTES.load(Relaxed))
-}
-
 #[test]
 fn steady_state_relaying_allocates_nothing() {
     let _serial = SERIAL
@@ -132,14 +96,14 @@ fn steady_state_relaying_allocates_nothing() {
     burst(&c, 0, WARM_UP);
     c.engine.sync().unwrap();
 
-    start_counting();
+    GLOBAL.start();
     let mut seq = WARM_UP;
     while seq < WARM_UP + PACKETS {
         burst(&c, seq, BURST);
         seq += BURST;
     }
     // Every packet was received by the phones, so the worker is done with them.
-    let (allocs, bytes) = stop_counting();
+    let (allocs, bytes) = GLOBAL.stop();
     assert_eq!(
         (allocs, bytes),
         (0, 0),
@@ -181,9 +145,9 @@ fn relaying_across_re_invites_allocates_nothing() {
                 .unwrap();
             c.engine.sync().unwrap();
         }
-        start_counting();
+        GLOBAL.start();
         burst(&c, seq, BURST);
-        let (allocs, bytes) = stop_counting();
+        let (allocs, bytes) = GLOBAL.stop();
         total = (total.0 + allocs, total.1 + bytes);
         seq += BURST;
     }
@@ -275,11 +239,11 @@ fn srtp_relaying_allocates_nothing() {
         round(seq);
     }
     engine.sync().unwrap();
-    start_counting();
+    GLOBAL.start();
     for seq in WARM_UP..WARM_UP + PACKETS / 2 {
         round(seq);
     }
-    let (allocs, bytes) = stop_counting();
+    let (allocs, bytes) = GLOBAL.stop();
     assert_eq!(
         (allocs, bytes),
         (0, 0),

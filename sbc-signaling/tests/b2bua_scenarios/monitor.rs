@@ -26,10 +26,12 @@ fn config(seed: u64) -> SimConfig {
     let sha = DigestAlgorithm::Sha256.ha1("bob", "sbc", PASSWORD);
     let md5 = DigestAlgorithm::Md5.ha1("bob", "sbc", PASSWORD);
     let extra = format!(
-        "[[tenant]]\nid = \"acme\"\ntrunks = [\"uas\"]\n\
+        "[[tenant]]\nid = \"acme\"\ntrunks = [\"uas\", \"uac\"]\n\
          [[role]]\nname = \"manager\"\nmodes = [\"listen\", \"whisper\", \"barge\", \"takeover\"]\n\
          [[supervisor]]\nid = \"bob\"\ntenant = \"acme\"\nrole = \"manager\"\nwhole_tenant = true\n\
          ha1_sha256 = \"{sha}\"\nha1_md5 = \"{md5}\"\n\
+         [[supervisor]]\nid = \"wall\"\ntenant = \"acme\"\nrole = \"manager\"\nwhole_tenant = true\n\
+         asserted_identity = \"sip:wall@pbx\"\ntrusted_trunks = [\"uac\"]\n\
          [monitoring]\nmax_auth_failures = 3\n\
          [audit]\npath = \"/nonexistent/audit.db\"\n"
     );
@@ -470,4 +472,31 @@ fn a_reload_with_a_new_realm_challenges_in_it() {
     sim.run_for(Duration::from_millis(100));
     let after = challenge(&sim);
     assert!(after.contains("realm=\"cc2\""), "{after}");
+}
+
+#[test]
+fn an_asserted_identity_with_a_display_name_from_a_trusted_trunk() {
+    let (mut sim, _) = answered_call(47);
+    let mut phone = Phone::new("pai");
+    let invite = phone.request(
+        "INVITE",
+        JOIN_URI,
+        "P-Asserted-Identity: \"Wall Board\" <sip:wall@pbx>;x=1\r\n",
+        ("application/sdp", OFFER),
+    );
+    let before = sim.events.len();
+    // From the caller's trunk `uac`, which the supervisor `wall` trusts: no challenge.
+    sim.inject(addr(crate::sim::UAC), invite.as_bytes());
+    sim.run_for(Duration::from_millis(100));
+    let auth = sim.events[before..].iter().find_map(|(_, e)| match e {
+        CallEvent::MonitorJoin(req) => Some(req.auth.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        auth,
+        Some(JoinAuth::Asserted {
+            identity: "sip:wall@pbx".into(),
+            ingress: sbc_core::TrunkName::new("uac"),
+        })
+    );
 }

@@ -15,6 +15,7 @@ pub(in crate::b2bua) fn party_hints(
     config: &Config,
     msg: &SipMessage,
     trunk: Option<&TrunkName>,
+    // A name-addr's URI, without `<>` (`NameAddr::uri`).
     uri: Option<&str>,
 ) -> PartyHints {
     if config.supervisors.is_empty() {

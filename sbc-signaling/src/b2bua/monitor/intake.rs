@@ -10,7 +10,7 @@ use super::PendingJoin;
 use crate::b2bua::invite::has_sdp;
 use crate::b2bua::{B2bua, CallEvent};
 use crate::net::Peer;
-use crate::sip::{HeaderName, SipMessage, Uri};
+use crate::sip::{HeaderName, NameAddr, SipMessage, Uri};
 use crate::transaction::ServerTxId;
 
 /// Pending joins at once; more get 503 (the monitoring plane is slow or flooded).
@@ -67,7 +67,8 @@ impl B2bua {
             msg.request_uri().unwrap_or_default(),
             msg.header(HeaderName::Authorization),
             msg.header_by_name("P-Asserted-Identity")
-                .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>')),
+                .and_then(|v| NameAddr::parse(v).ok())
+                .map(|n| n.uri),
             ingress.as_ref(),
         );
         match step {

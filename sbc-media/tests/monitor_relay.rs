@@ -310,6 +310,7 @@ fn two_supervisors_then_each_released() {
     // The barger hangs up: the listener goes on, the legs hear each other again.
     call.engine.release_stream(call.supervisors[1]);
     call.engine.sync().unwrap();
+    call.settle();
     let m = call.marks();
     call.talk(700);
     for (i, who, hears) in [
@@ -329,6 +330,7 @@ fn two_supervisors_then_each_released() {
     // The listener hangs up too: monitoring is over, plain relay.
     call.engine.release_stream(call.supervisors[0]);
     call.engine.sync().unwrap();
+    call.settle();
     let m = call.marks();
     call.talk(500);
     assert_eq!(
@@ -364,6 +366,7 @@ fn releasing_a_monitored_call_ends_everything() {
     call.engine.release_call(call.call);
     call.engine.sync().unwrap();
     assert_eq!(call.engine.stats().active_streams, 0);
+    call.settle();
     let m = call.marks();
     call.talk(200);
     assert_eq!(call.marks(), m, "nothing is sent after the release");

@@ -513,7 +513,13 @@ impl Call {
             }
             self.ticks += 1;
         }
-        // What is still in flight.
+        self.settle();
+    }
+
+    /// Waits out what is still in flight and drains every phone: a mixer tick can
+    /// send one last packet between a phase's final drain and a control change taking
+    /// effect, so phase marks are taken after this.
+    pub fn settle(&mut self) {
         std::thread::sleep(Duration::from_millis(30));
         for p in &mut self.phones {
             p.drain();

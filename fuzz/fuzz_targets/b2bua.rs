@@ -45,6 +45,7 @@ use sbc_core::config::Config;
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{
     AgentAfterTakeover, LocalEndpoint, MediaControl, MediaError, MonitoredMedia, RemoteMedia,
+    SupervisorNotice,
 };
 use sbc_core::monitoring::{Admission, MonitorMode, MonitorSessionId};
 use sbc_signaling::b2bua::{B2bua, CallEvent, EngineSettings};
@@ -410,6 +411,10 @@ impl MediaControl for FakeMedia {
     fn release_stream(&self, _stream: StreamId) {}
 
     fn set_monitoring(&self, _media: MonitoredMedia) -> Result<(), MediaError> {
+        Ok(())
+    }
+
+    fn play_notice(&self, _stream: StreamId, _notice: SupervisorNotice) -> Result<(), MediaError> {
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 
 use sbc_core::ids::{CallRef, StreamId};
-use sbc_core::media::{MonitoredMedia, RemoteMedia};
+use sbc_core::media::{MonitoredMedia, RemoteMedia, SupervisorNotice};
 
 use crate::pool::PairIndex;
 use crate::slot::StreamRole;
@@ -57,6 +57,11 @@ pub(crate) enum Command {
     },
     /// Set (or, with no supervisors, end) the monitoring picture of a call.
     Monitor(Box<MonitoredMedia>),
+    /// Play a notice to the supervisor on `id` (see `monitor::notice`).
+    Notice {
+        id: StreamId,
+        notice: SupervisorNotice,
+    },
     /// Rewrite (or stop rewriting) what `id` sends to its peer.
     SetEgress {
         id: StreamId,

@@ -15,7 +15,8 @@
 //! Monitoring: a supervisor's stream is allocated on its call's worker
 //! (`allocate_monitor`); `set_monitoring` checks the picture against the registry
 //! (`monitor::control`) so signaling gets an error at once, then hands it to the
-//! worker, which builds the call's mixer (`monitor`).
+//! worker, which builds the call's mixer (`monitor`). `play_notice` is checked the
+//! same way (`engine/notice.rs`).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -29,6 +30,7 @@ use mio::{Poll, Waker};
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{
     AudioFormat, LocalEndpoint, MediaControl, MediaError, MediaEvent, MonitoredMedia, RemoteMedia,
+    SupervisorNotice,
 };
 
 use crate::command::Command;
@@ -43,6 +45,7 @@ use crate::worker::{lock, Worker, WorkerSetup, WAKER_TOKEN};
 /// How long `sync` waits for a worker before calling it stuck.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
 
+mod notice;
 mod streams;
 
 /// A parked pair is reused only after this long (unless the range is otherwise full).
@@ -74,6 +77,8 @@ struct StreamEntry {
     endpoint: LocalEndpoint,
     /// The mixable formats of the last SDP (checked by `set_monitoring`).
     audio: Vec<AudioFormat>,
+    /// A supervisor's stream in its call's current monitoring picture.
+    supervising: bool,
 }
 
 /// Control-plane view of the streams. Every command is sent while holding this lock,
@@ -296,7 +301,7 @@ impl MediaControl for MediaEngine {
     }
 
     fn set_monitoring(&self, media: MonitoredMedia) -> Result<(), MediaError> {
-        let reg = guard(&self.registry);
+        let mut reg = guard(&self.registry);
         if media.supervisors.is_empty() && !reg.calls.contains_key(&media.call) {
             return Ok(()); // the call is gone, and its monitoring with it
         }
@@ -309,7 +314,12 @@ impl MediaControl for MediaEngine {
         })?;
         let worker = self.entry_worker(&reg, media.customer)?;
         let handle = self.workers.get(worker).ok_or_else(stopped)?;
+        notice::mark_supervising(&mut reg, &media);
         send(handle, Command::Monitor(Box::new(media)))
+    }
+
+    fn play_notice(&self, stream: StreamId, notice: SupervisorNotice) -> Result<(), MediaError> {
+        self.notice(stream, notice)
     }
 
     fn set_remote(&self, stream: StreamId, remote: RemoteMedia) -> Result<(), MediaError> {

@@ -232,6 +232,11 @@ impl Worker {
                 self.groups
                     .set(&media, &self.by_id, &mut self.slots, Instant::now());
             }
+            Command::Notice { id, notice } => {
+                if let Some(&idx) = self.by_id.get(&id) {
+                    self.groups.play_notice(idx, notice, &mut self.slots);
+                }
+            }
             Command::Fork { from, to, add } => self.fork(from, to, add),
             Command::SetEgress { id, rewrite } => {
                 if let Some(slot) = self.by_id.get(&id).copied().and_then(|i| self.slot_mut(i)) {

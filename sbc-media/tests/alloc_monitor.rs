@@ -2,14 +2,15 @@
 //! packets into the mixer, the 20 ms ticks (decode, mix, encode for three outputs),
 //! egress splicing and SRTP sealing of the mixer's packets, for two seconds of barge
 //! and whisper with PCMU, G.722 over SRTP and Opus; nor when a beep ends at a tick
-//! (the agent back on the relay) or the closing beep ends the group. Setting the
+//! (the agent back on the relay) or the closing beep ends the group; nor while a
+//! supervisor's error tone plays and when it ends. Setting the
 //! picture (a control command) may allocate and is not counted. The same style as `alloc_relay.rs`: own
 //! test binary, a counting global allocator that counts media worker threads only.
 
 mod common;
 mod voice;
 
-use sbc_core::media::AgentAfterTakeover;
+use sbc_core::media::{AgentAfterTakeover, MediaControl, SupervisorNotice};
 use sbc_core::monitoring::MonitorMode;
 use sbc_media::codec::CodecKind;
 use sbc_media::testing::WorkerAllocations;
@@ -58,6 +59,21 @@ fn a_monitored_call_allocates_nothing_per_packet_or_tick() {
             (0, 0),
             "allocated around a beep ({modes:?})"
         );
+    }
+    // The supervisor's error tone (a refused mode switch): its ticks and its end.
+    // Starting it (a control command, the first one encoding the tone) is not counted.
+    for _ in 0..2 {
+        let m = call.marks();
+        let sup = call.supervisors[0];
+        call.engine
+            .play_notice(sup, SupervisorNotice::Refused)
+            .unwrap();
+        call.engine.sync().unwrap();
+        let (allocs, bytes) = GLOBAL.during(|| call.talk(800));
+        assert_eq!((allocs, bytes), (0, 0), "allocated around the error tone");
+        // It did play (620 Hz, `monitor/notice.rs`).
+        let level = call.heard(2, &m, &[620.0])[0];
+        assert!(level > 1000.0, "the supervisor heard no tone ({level:.0})");
     }
     assert_eq!(call.phones[1].bad, 0);
 }

@@ -5,7 +5,8 @@
 //! after switches. Also shown: listen leaves the legs' packets bit-identical; a leg
 //! switched between relay and mixer stays one RTP stream (SSRC, sequence, time);
 //! mixed codecs and SRTP; two supervisors; releasing a supervisor or the call;
-//! a supervisor's DTMF; the agent's beep. The tests share the CPU-bound real-time
+//! a supervisor's DTMF; the agent's beep; a supervisor's error tone (620 Hz) after a
+//! refused mode switch. The tests share the CPU-bound real-time
 //! phones, so they run one at a time.
 
 mod common;
@@ -15,7 +16,9 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use sbc_core::ids::{LegSide, StreamId};
-use sbc_core::media::{AgentAfterTakeover, MediaControl, MediaError, MediaEventKind};
+use sbc_core::media::{
+    AgentAfterTakeover, MediaControl, MediaError, MediaEventKind, SupervisorNotice,
+};
 use sbc_core::monitoring::MonitorMode::{Barge, Listen, Takeover, Whisper};
 use sbc_media::codec::CodecKind::{Opus, Pcma, Pcmu, G722};
 use sbc_media::MediaEngine;
@@ -522,4 +525,91 @@ fn pictures_that_cannot_be_mixed_are_refused() {
         Ok(())
     );
     call.engine.release_stream(StreamId(12345));
+}
+
+/// The refusal tone's frequency (`sbc-media/src/monitor/notice.rs`).
+const REFUSED: f64 = 620.0;
+
+#[test]
+fn a_refused_switch_plays_the_error_tone_to_that_supervisor_only() {
+    let _serial = serial();
+    let mut call = Call::new(
+        engine(),
+        vec![
+            Party::new(Pcmu, C),
+            Party::new(Pcmu, A),
+            Party::new(Opus, S),
+            Party::new(Pcma, S2),
+        ],
+    );
+    let (listener, whisperer) = (SUPERVISOR, SUPERVISOR + 1);
+    let notice = SupervisorNotice::Refused;
+    call.monitor(&[Listen], RELEASED, false);
+    // Only a supervisor in the call's picture can be told anything.
+    let refused = |r: Result<(), MediaError>| matches!(r, Err(MediaError::Monitor(_)));
+    assert!(refused(
+        call.engine.play_notice(call.supervisors[1], notice)
+    ));
+    assert!(refused(call.engine.play_notice(call.customer, notice)));
+    assert!(refused(call.engine.play_notice(call.agent, notice)));
+    assert_eq!(
+        call.engine.play_notice(StreamId(9999), notice),
+        Err(MediaError::UnknownStream(StreamId(9999)))
+    );
+    // The whisperer joins; the agent is fed by the mixer from now on.
+    call.monitor(&[Listen, Whisper], RELEASED, false);
+    call.talk(600);
+    let before = call.marks();
+    call.engine
+        .play_notice(call.supervisors[0], notice)
+        .unwrap();
+    call.engine.sync().unwrap();
+    call.talk(800);
+    let toned = call.marks();
+    call.talk(600);
+    let after = call.marks();
+
+    // The listener: three bursts of about 100 ms (5 packets) on top of its mix.
+    let sup = &call.phones[listener];
+    let levels = sup.packet_levels((before[listener], toned[listener]), REFUSED);
+    let runs = bursts(&levels, 3000.0);
+    assert!(
+        runs.len() == 3 && runs.iter().all(|n| (4..=6).contains(n)),
+        "bursts {runs:?} in {levels:.0?}"
+    );
+    let quiet = sup.packet_levels((toned[listener], after[listener]), REFUSED);
+    assert!(bursts(&quiet, 1500.0).is_empty(), "once: {quiet:.0?}");
+    // ...and it heard the call all along, on one continuous stream.
+    for (what, from, to) in [("tone", &before, &toned), ("after", &toned, &after)] {
+        let window = (from[listener], to[listener]);
+        let amps = call.phones[listener].amplitudes(window, SETTLE, &[C, A]);
+        assert_hears("listener", what, &amps, &[C, A], &[true, true]);
+    }
+    assert_continuous("listener", &call.phones[listener].got, 48_000);
+    // Nobody else hears it: not the other supervisor, not the agent (mixer-fed),
+    // not the customer.
+    for (i, who) in [
+        (whisperer, "whisperer"),
+        (AGENT, "agent"),
+        (CUSTOMER, "customer"),
+    ] {
+        let level = call.phones[i].amplitudes((before[i], after[i]), Duration::ZERO, &[REFUSED])[0];
+        assert!(level < 200.0, "{who} heard the tone ({level:.0})");
+        let peak = call.phones[i]
+            .packet_levels((before[i], after[i]), REFUSED)
+            .into_iter()
+            .fold(0.0, f64::max);
+        assert!(
+            peak < 1500.0,
+            "{who} heard the tone in a packet ({peak:.0})"
+        );
+    }
+    assert_continuous("agent", &call.phones[AGENT].got, 8000);
+    assert_continuous("whisperer", &call.phones[whisperer].got, 8000);
+    // A released supervisor's stream is gone.
+    call.engine.release_stream(call.supervisors[0]);
+    assert_eq!(
+        call.engine.play_notice(call.supervisors[0], notice),
+        Err(MediaError::UnknownStream(call.supervisors[0]))
+    );
 }

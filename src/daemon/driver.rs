@@ -32,6 +32,10 @@ pub enum MonitorCommand {
         session: MonitorSessionId,
         mode: MonitorMode,
     },
+    /// A switch the role lacks was refused: the supervisor hears the error tone.
+    RefuseMode {
+        session: MonitorSessionId,
+    },
 }
 
 pub struct Driver {
@@ -133,6 +137,10 @@ impl Driver {
                 reason,
             } => self.engine.monitor_refuse(now, ticket, status, &reason),
             MonitorCommand::Admit(adm) => self.engine.monitor_admit(now, adm),
+            MonitorCommand::RefuseMode { session } => {
+                if !self.engine.monitor_refuse_mode(session) {
+                    tracing::warn!(%session, "mode refusal tone not played");
+                }
             MonitorCommand::SetMode { session, mode } => {
                 if !self.engine.monitor_set_mode(session, mode) {
                     tracing::warn!(%session, mode = mode.as_str(), "mode switch not applied");

@@ -170,10 +170,10 @@ fn carry_out(
         Effect::Admit(adm) => MonitorCommand::Admit(adm),
         Effect::SetMode { session, mode, .. } => MonitorCommand::SetMode { session, mode },
         Effect::RefuseMode { session, mode } => {
-            // The error tone needs the mixer's tone source (not built yet): the refusal
-            // is audited and the session stays in its mode.
+            // Audited; the session stays in its mode and its supervisor hears the
+            // error tone.
             tracing::info!(%session, mode = mode.as_str(), "mode switch refused");
-            return;
+            MonitorCommand::RefuseMode { session }
         }
     };
     let _ = commands.send(command);

@@ -18,7 +18,7 @@ mod srtp;
 
 pub use events::{MediaEvent, MediaEventKind};
 pub use format::{AudioEncoding, AudioFormat};
-pub use monitor::{AgentAfterTakeover, MonitorLeg, MonitoredMedia};
+pub use monitor::{AgentAfterTakeover, MonitorLeg, MonitoredMedia, SupervisorNotice};
 pub use srtp::{SrtpKey, SrtpKeyError, SrtpKeying, SrtpMki, SrtpSuite};
 
 /// The SBC-side address of one stream, to be written into that leg's SDP.
@@ -151,4 +151,9 @@ pub trait MediaControl: Send + Sync {
     /// Set who hears whom on a monitored call (see `MonitoredMedia`). Takes effect
     /// between two packet batches of the call's worker.
     fn set_monitoring(&self, media: MonitoredMedia) -> Result<(), MediaError>;
+
+    /// Play `notice` to the supervisor on `stream` only, mixed into what it hears.
+    /// `stream` must be a supervisor's stream in its call's current monitoring
+    /// picture; anything else is an error (`UnknownStream`, `Monitor`).
+    fn play_notice(&self, stream: StreamId, notice: SupervisorNotice) -> Result<(), MediaError>;
 }

@@ -2,6 +2,7 @@
 //! customer's, which the agent's, and each supervisor's stream and mode. The plane
 //! turns it into taps, mixer inputs and outputs (DESIGN.md: a mode is nothing but a
 //! sink/mixer configuration); signaling and the monitoring plane decide it.
+//! `SupervisorNotice` is a short sound for one supervisor only.
 
 use crate::ids::{CallRef, StreamId};
 use crate::monitoring::MonitorMode;
@@ -39,4 +40,13 @@ pub struct MonitoredMedia {
     /// Play a short beep to the agent when monitoring starts and when it stops
     /// (the tenant's `agent_notice = "beep"`).
     pub agent_beep: bool,
+}
+
+/// A short sound the media plane mixes into what one supervisor hears (never into
+/// what the customer or the agent hear); the supervisor's stream stays continuous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupervisorNotice {
+    /// A mode switch the supervisor's role lacks was refused: a short error tone. The
+    /// session stays in its mode.
+    Refused,
 }

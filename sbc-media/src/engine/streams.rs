@@ -82,6 +82,7 @@ impl MediaEngine {
                 pair,
                 endpoint,
                 audio: Vec::new(),
+                supervising: false,
             },
         );
         reg.calls.entry(call).or_default().push(id);

@@ -10,7 +10,7 @@ use sbc_core::ids::{CallRef, StreamId};
 use sbc_core::media::{AgentAfterTakeover, AudioFormat};
 use sbc_core::monitoring::MonitorMode;
 
-use super::beep::BeepTrack;
+use super::beep::{BeepTrack, AGENT_BEEP};
 use super::formats::{codec_config, codec_kind, input_formats, output_format, MAX_FORMATS};
 use super::{slot_mut, Tap};
 use crate::codec::SampleRate;
@@ -21,11 +21,14 @@ use crate::sink::SlotIndex;
 use crate::slot::StreamSlot;
 
 /// Supervisors one call takes at most: with `MAX_FORMATS` inputs per party the
-/// mixer's 32 inputs hold customer, agent, the supervisors and the beep.
+/// mixer's 32 inputs hold customer, agent, the supervisors, the beep and the
+/// supervisors' notice.
 pub(crate) const MAX_SUPERVISORS: usize = 5;
 pub(crate) const MAX_PARTIES: usize = 2 + MAX_SUPERVISORS;
-// Every party's inputs, and one more for the beep.
-const _: () = assert!(MAX_PARTIES * MAX_FORMATS < MAX_INPUTS);
+// Every party's inputs, one more for the beep and one for the notice.
+const _: () = assert!(MAX_PARTIES * MAX_FORMATS + 2 <= MAX_INPUTS);
+// `MonitorGroup::noticed` is a bit per party.
+const _: () = assert!(MAX_PARTIES <= u8::BITS as usize);
 const _: () = assert!(MAX_PARTIES <= MAX_OUTPUTS);
 pub(crate) const CUSTOMER: usize = 0;
 pub(crate) const AGENT: usize = 1;
@@ -116,6 +119,10 @@ pub(crate) struct MonitorGroup {
     pub agent_beep: bool,
     /// The agent's notice and the mixer input it plays through.
     pub beep: Option<(BeepTrack, InputId)>,
+    /// The supervisors' notice and its mixer input, from the first notice on.
+    pub notice: Option<(BeepTrack, InputId)>,
+    /// The parties that hear the notice while it plays (bit `i`: party `i`).
+    pub noticed: u8,
     /// No supervisor is left: the group lives on only to finish the closing beep.
     pub ending: bool,
 }
@@ -161,12 +168,14 @@ impl MonitorGroup {
             after_takeover: spec.after_takeover,
             agent_beep: spec.agent_beep,
             beep: None,
+            notice: None,
+            noticed: 0,
             ending: false,
         };
         group.add_party(CUSTOMER, customer, None, slots)?;
         group.add_party(AGENT, agent, None, slots)?;
         if spec.agent_beep {
-            let mut track = BeepTrack::new().map_err(MixerError::from)?;
+            let mut track = BeepTrack::new(&AGENT_BEEP).map_err(MixerError::from)?;
             let input = group.mixer.add_input(BeepTrack::input_config())?;
             if spec.beep_now {
                 track.start();
@@ -352,6 +361,7 @@ impl MonitorGroup {
         let Some(p) = self.parties.get_mut(i).and_then(Option::take) else {
             return;
         };
+        self.noticed &= !super::notice::bit(i);
         for (_, id) in &p.inputs {
             let _ = self.mixer.remove_input(*id);
         }

@@ -18,13 +18,15 @@
 //! the packet path (`push`) and the tick allocate nothing.
 //!
 //! File map: `group` (the party table), `route` (who hears whom, how each party is
-//! fed), `tick` (push, tick, send), `beep` (the agent's notice), `formats` (SDP
+//! fed), `tick` (push, tick, send), `beep` (the agent's notice), `notice` (a
+//! supervisor's notices: the error tone of a refused mode switch), `formats` (SDP
 //! formats to codecs), `control` (the engine's synchronous checks).
 
 mod beep;
 pub(crate) mod control;
 mod formats;
 mod group;
+mod notice;
 mod route;
 mod tick;
 

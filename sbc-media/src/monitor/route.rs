@@ -7,7 +7,8 @@
 //! `Mixer`: an output of the mixer, whose RTP is spliced into the leg's stream by
 //! the leg's egress rewriting. The relay between customer and agent carries RTP only
 //! towards a `Relay` party (RTCP always). While the beep plays, the agent is fed by
-//! the mixer with the beep added, unless it is `Silent`.
+//! the mixer with the beep added, unless it is `Silent`; while a supervisor's notice
+//! plays, the supervisors it is for hear it added to their mix (`notice`).
 //!
 //! A party's packets are pushed into the mixer only while some output hears it.
 
@@ -113,13 +114,15 @@ impl MonitorGroup {
             .map(|(_, id)| *id)
     }
 
-    /// Feeds party `i` as its route says (the beep included, for the agent).
-    fn apply_route(
+    /// Feeds party `i` as its route says (the beep included, for the agent; the
+    /// notice, for a supervisor it plays to).
+    pub(super) fn apply_route(
         &mut self,
         i: usize,
         slots: &mut [Option<StreamSlot>],
     ) -> Result<(), GroupError> {
         let beep = self.beeping();
+        let notice = self.notice_for(i);
         let MonitorGroup { parties, mixer, .. } = self;
         let Some(Some(p)) = parties.get_mut(i) else {
             return Ok(());
@@ -156,6 +159,7 @@ impl MonitorGroup {
         };
         let mut hears = p.steady_hears.clone();
         hears.extend(beep);
+        hears.extend(notice);
         mixer.set_hears(output, &hears)?;
         p.route = Route::Mixer;
         if let Some(slot) = slot_mut(slots, p.slot) {

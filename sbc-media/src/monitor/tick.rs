@@ -4,6 +4,7 @@
 //! A mixer packet leaves like a relayed one: through the target stream's RTP socket
 //! to its peer, after the target's egress rewriting (the splice that keeps the leg
 //! one continuous RTP stream) and sealed with the target's outbound SRTP context.
+//! The agent's beep and the supervisors' notice are stepped here, one packet a tick.
 //! Nothing here allocates; ending a beep run (and with it, maybe, the group) only
 //! frees.
 
@@ -82,6 +83,7 @@ impl MonitorGroup {
                     BeepStep::Idle | BeepStep::Wait => {}
                 }
             }
+            self.step_notice(&mut beep_pkt, now);
             let MonitorGroup { mixer, parties, .. } = self;
             for (output, pkt) in mixer.tick(now) {
                 let target = parties
@@ -98,6 +100,21 @@ impl MonitorGroup {
             return self.end_beep(slots);
         }
         TickOutcome::Running
+    }
+
+    /// Pushes the notice's next packet; when it ends, its supervisors hear their
+    /// steady mix again.
+    fn step_notice(&mut self, pkt: &mut [u8; BEEP_PACKET_LEN], now: Instant) {
+        let Some((track, input)) = &mut self.notice else {
+            return;
+        };
+        match track.step(pkt) {
+            BeepStep::Push(n) => {
+                let _ = self.mixer.push(*input, pkt.get(..n).unwrap_or(&[]), now);
+            }
+            BeepStep::Finished => self.end_notice(),
+            BeepStep::Idle | BeepStep::Wait => {}
+        }
     }
 
     /// A beep run ended: the agent goes back to its steady route (or, if monitoring

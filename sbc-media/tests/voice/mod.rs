@@ -293,6 +293,15 @@ impl Voice {
             .collect()
     }
 
+    /// The amplitude of `freq` in each audio packet of `got[from..to]`, in order.
+    pub fn packet_levels(&self, (from, to): (usize, usize), freq: f64) -> Vec<f64> {
+        self.got[from..to]
+            .iter()
+            .filter(|r| r.rate > 0)
+            .map(|r| tone_amplitude(&r.pcm, freq, r.rate))
+            .collect()
+    }
+
     /// Audio packets received in `got[from..to]` after `settle`.
     pub fn audio_packets(&self, (from, to): (usize, usize), settle: Duration) -> usize {
         let window = &self.got[from..to];
@@ -332,6 +341,16 @@ pub fn assert_hears(who: &str, what: &str, amps: &[f64], freqs: &[f64], expected
             }
         );
     }
+}
+
+/// The lengths of the runs of consecutive levels above `threshold` (bursts of a
+/// tone, in packets).
+pub fn bursts(levels: &[f64], threshold: f64) -> Vec<usize> {
+    levels
+        .split(|l| *l <= threshold)
+        .map(<[f64]>::len)
+        .filter(|n| *n > 0)
+        .collect()
 }
 
 /// Asserts `got` is one RTP stream: one SSRC, sequence numbers +1, timestamps only

@@ -1,5 +1,6 @@
 //! A `MediaControl` fake: hands out endpoints 10.0.0.2:20000+2n and records every call
-//! the engine makes (allocate / set_remote with its SRTP keying / connect / release),
+//! the engine makes (allocate / set_remote with its SRTP keying / connect / release /
+//! monitoring pictures / supervisor notices),
 //! so scenarios can assert on media anchoring without a media plane. `exhaust()` makes
 //! `allocate` fail like a full port range.
 
@@ -10,6 +11,7 @@ use std::sync::Mutex;
 use sbc_core::ids::{CallRef, LegSide, StreamId};
 use sbc_core::media::{
     LocalEndpoint, MediaControl, MediaError, MonitoredMedia, RemoteMedia, SrtpKeying,
+    SupervisorNotice,
 };
 
 pub const MEDIA_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
@@ -26,6 +28,8 @@ pub struct MediaLog {
     pub released_streams: Vec<StreamId>,
     /// Every monitoring picture set, in order.
     pub monitoring: Vec<MonitoredMedia>,
+    /// Every notice played to a supervisor's stream, in order.
+    pub notices: Vec<(StreamId, SupervisorNotice)>,
 }
 
 impl MediaLog {
@@ -141,6 +145,11 @@ impl MediaControl for FakeMedia {
         if let Ok(mut log) = self.log.lock() {
             log.monitoring.push(media);
         }
+        Ok(())
+    }
+
+    fn play_notice(&self, stream: StreamId, notice: SupervisorNotice) -> Result<(), MediaError> {
+        self.with_log(|log| log.notices.push((stream, notice)));
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ mod auth;
 mod dialog;
 mod hints;
 mod intake;
+mod notice;
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -11,15 +11,14 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use sbc_monitor::audit::{AuditFilter, AuditKind, AuditLog};
+use sbc_monitor::audit::AuditKind;
 use support::contact_center::{
-    self as cc, Agent, AGENT_HZ, ALICE, CUSTOMER_HZ, CUSTOMER_IP, SUPERVISOR_HZ, SUPERVISOR_IP,
+    self as cc, AGENT_HZ, ALICE, CUSTOMER_HZ, CUSTOMER_IP, SUPERVISOR_HZ, SUPERVISOR_IP,
 };
 use support::tone::tone_ratio;
 use support::ua::rtp_log::{PacketRecord, PayloadKind};
 use support::ua::rtp_phone::{PhoneConfig, RtpPhone};
 use support::ua::{Caller, PhoneCodec};
-use support::SbcProcess;
 
 /// The error tone's frequency.
 const REFUSED_HZ: f64 = 620.0;
@@ -40,22 +39,6 @@ const TONE_PACKET: f64 = 0.1;
 /// ...and is free of it below this one (what a 500 Hz voice leaks into a 20 ms
 /// Goertzel at 620 Hz: at most about 0.016).
 const NO_TONE_PACKET: f64 = 0.05;
-
-fn audit(sbc: &SbcProcess) -> Vec<(AuditKind, String, Option<String>)> {
-    let log = AuditLog::open_existing(sbc.dir().join("audit.db")).expect("audit db");
-    let mut entries = log.query(&AuditFilter::default()).expect("audit query");
-    entries.sort_by_key(|e| e.seq);
-    entries
-        .into_iter()
-        .map(|e| {
-            (
-                e.record.kind,
-                e.record.reason.clone(),
-                e.record.mode.map(|m| m.as_str().to_owned()),
-            )
-        })
-        .collect()
-}
 
 /// The 620 Hz share of each received audio packet, in arrival order.
 fn tone_shares(records: &[PacketRecord]) -> Vec<f64> {
@@ -98,9 +81,7 @@ fn expect(who: &str, phone: &RtpPhone, from: Instant, to: Instant, want: &[f64])
 
 #[test]
 fn a_refused_barge_plays_the_error_tone_to_the_supervisor_only() {
-    let agent = Agent::spawn(PhoneCodec::Pcmu).expect("agent");
-    let addr = agent.callee.addr();
-    let sbc = SbcProcess::start_with(|dir| cc::config(dir, addr));
+    let (sbc, agent) = cc::start(PhoneCodec::Pcmu);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, PhoneCodec::Pcmu, agent)
         .unwrap_or_else(|e| panic!("call: {e}\n{}", support::tail(&sbc.stderr(), 3000)));
@@ -184,7 +165,7 @@ fn a_refused_barge_plays_the_error_tone_to_the_supervisor_only() {
 
     session.hangup(cc::SIP_TIMEOUT).unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let records = audit(&sbc);
+    let records = cc::audit(&sbc);
     let kinds: Vec<AuditKind> = records.iter().map(|r| r.0).collect();
     assert_eq!(
         kinds,

@@ -10,14 +10,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use sbc_monitor::audit::{AuditFilter, AuditKind, AuditLog};
+use sbc_monitor::audit::AuditKind;
 use support::contact_center::{
-    self as cc, Agent, AGENT_HZ, ALICE, BOB, CUSTOMER_HZ, CUSTOMER_IP, GINA, SAM, SUPERVISOR_HZ,
+    self as cc, AGENT_HZ, ALICE, BOB, CUSTOMER_HZ, CUSTOMER_IP, GINA, SAM, SUPERVISOR_HZ,
     SUPERVISOR_IP,
 };
 use support::ua::rtp_phone::{PhoneConfig, RtpPhone};
 use support::ua::{Caller, PhoneCodec, UaError};
-use support::SbcProcess;
 
 const TONES: [f64; 3] = [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ];
 /// How long a mode is measured, after it had time to settle.
@@ -28,34 +27,6 @@ const SETTLE: Duration = Duration::from_millis(600);
 const HEARD: f64 = 0.2;
 /// ...and as absent below this share.
 const ABSENT: f64 = 0.02;
-
-fn start() -> (SbcProcess, Agent) {
-    start_with(PhoneCodec::Pcmu)
-}
-
-fn start_with(codec: PhoneCodec) -> (SbcProcess, Agent) {
-    let agent = Agent::spawn(codec).expect("agent");
-    let addr = agent.callee.addr();
-    let sbc = SbcProcess::start_with(|dir| cc::config(dir, addr));
-    (sbc, agent)
-}
-
-fn audit(sbc: &SbcProcess) -> Vec<(AuditKind, String, Option<String>)> {
-    let log = AuditLog::open_existing(sbc.dir().join("audit.db")).expect("audit db");
-    let mut entries = log.query(&AuditFilter::default()).expect("audit query");
-    // Newest first from the query; the test reads them in the order they happened.
-    entries.sort_by_key(|e| e.seq);
-    entries
-        .into_iter()
-        .map(|e| {
-            (
-                e.record.kind,
-                e.record.reason.clone(),
-                e.record.mode.map(|m| m.as_str().to_owned()),
-            )
-        })
-        .collect()
-}
 
 /// What each party hears over one window, as a readable table for failures.
 struct Heard {
@@ -120,7 +91,7 @@ fn tones(customer: &RtpPhone, agent: &RtpPhone, supervisor: &RtpPhone) {
 
 #[test]
 fn supervisor_listens_whispers_barges_and_listens_again() {
-    let (sbc, agent) = start();
+    let (sbc, agent) = cc::start(PhoneCodec::Pcmu);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, PhoneCodec::Pcmu, agent)
         .unwrap_or_else(|e| panic!("call: {e}\n{}", support::tail(&sbc.stderr(), 3000)));
@@ -193,7 +164,7 @@ fn supervisor_listens_whispers_barges_and_listens_again() {
         .wait_bye(cc::SIP_TIMEOUT)
         .expect("BYE to the supervisor");
     std::thread::sleep(Duration::from_millis(300));
-    let records = audit(&sbc);
+    let records = cc::audit(&sbc);
     let kinds: Vec<AuditKind> = records.iter().map(|r| r.0).collect();
     assert_eq!(
         kinds,
@@ -219,7 +190,7 @@ fn supervisor_listens_whispers_barges_and_listens_again() {
 
 #[test]
 fn listening_leaves_the_call_bit_identical() {
-    let (sbc, agent) = start();
+    let (sbc, agent) = cc::start(PhoneCodec::Pcmu);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, PhoneCodec::Pcmu, agent).unwrap();
     let sup_ua = Caller::bind(SUPERVISOR_IP).unwrap();
@@ -257,7 +228,7 @@ fn listening_leaves_the_call_bit_identical() {
 }
 
 /// A refused join: the status, and no media toward the supervisor.
-fn refused(sbc: &SbcProcess, who: (&str, &str), code: &str) -> u16 {
+fn refused(sbc: &support::SbcProcess, who: (&str, &str), code: &str) -> u16 {
     let ua = Caller::bind(SUPERVISOR_IP).unwrap();
     let phone = RtpPhone::start(PhoneConfig::new(SUPERVISOR_IP, PhoneCodec::Pcmu)).unwrap();
     let status = match cc::join(sbc, &ua, &phone, who, code) {
@@ -273,7 +244,7 @@ fn refused(sbc: &SbcProcess, who: (&str, &str), code: &str) -> u16 {
 
 #[test]
 fn every_refusal_is_answered_and_audited_without_audio() {
-    let (sbc, agent) = start();
+    let (sbc, agent) = cc::start(PhoneCodec::Pcmu);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, PhoneCodec::Pcmu, agent).unwrap();
     call.customer.play_tone(CUSTOMER_HZ);
@@ -296,7 +267,7 @@ fn every_refusal_is_answered_and_audited_without_audio() {
     assert_eq!(refused(&sbc, BOB, "*81a1007"), 480);
 
     std::thread::sleep(Duration::from_millis(300));
-    let records = audit(&sbc);
+    let records = cc::audit(&sbc);
     let denied: Vec<&str> = records
         .iter()
         .filter(|r| r.0 == AuditKind::Denied)
@@ -322,7 +293,7 @@ fn every_refusal_is_answered_and_audited_without_audio() {
 
 #[test]
 fn a_kill_right_after_the_join_loses_no_audit_record() {
-    let (mut sbc, agent) = start();
+    let (mut sbc, agent) = cc::start(PhoneCodec::Pcmu);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, PhoneCodec::Pcmu, agent).unwrap();
     let sup_ua = Caller::bind(SUPERVISOR_IP).unwrap();
@@ -330,7 +301,7 @@ fn a_kill_right_after_the_join_loses_no_audit_record() {
     let _session = cc::join(&sbc, &sup_ua, &sup, BOB, "*81a1007").unwrap();
     // The 200 means the start record was durable before it was sent.
     sbc.kill9();
-    let records = audit(&sbc);
+    let records = cc::audit(&sbc);
     let kinds: Vec<AuditKind> = records.iter().map(|r| r.0).collect();
     assert_eq!(
         kinds,
@@ -355,7 +326,7 @@ fn a_kill_right_after_the_join_loses_no_audit_record() {
 /// The call in one codec, the supervisor in another: the mixer transcodes and
 /// resamples between them, and the legs it feeds stay continuous.
 fn mixed_codecs(call_codec: PhoneCodec, supervisor_codec: PhoneCodec) {
-    let (sbc, agent) = start_with(call_codec);
+    let (sbc, agent) = cc::start(call_codec);
     let customer_ua = Caller::bind(CUSTOMER_IP).unwrap();
     let call = cc::place_call(&sbc, &customer_ua, call_codec, agent).unwrap();
     let sup_ua = Caller::bind(SUPERVISOR_IP).unwrap();

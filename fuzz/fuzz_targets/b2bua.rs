@@ -207,6 +207,7 @@ impl Harness {
             }
         }
         let mut joins = Vec::new();
+        let mut switches = Vec::new();
         while let Some(e) = self.sbc.poll_event() {
             trace(|| format!("  event: {e:?}"));
             match e {
@@ -214,9 +215,17 @@ impl Harness {
                 CallEvent::Ended(_) => self.ended += 1,
                 CallEvent::Answered { call, .. } => self.answered = Some(call),
                 CallEvent::MonitorJoin(req) => joins.push(req.ticket),
+                // The plane allows every switch, take-over included.
+                CallEvent::MonitorDigit { session, digit } => switches.push((session, digit)),
                 CallEvent::MonitorStarted { .. }
-                | CallEvent::MonitorDigit { .. }
+                | CallEvent::AgentReleased { .. }
                 | CallEvent::MonitorEnded { .. } => {}
+            }
+        }
+        for (session, digit) in switches {
+            if let Some(mode) = MonitorMode::from_dtmf(digit) {
+                self.sbc.monitor_set_mode(self.now, session, mode);
+                self.collect();
             }
         }
         for ticket in joins {
@@ -229,7 +238,12 @@ impl Harness {
                     session: MonitorSessionId(self.sessions),
                     call: self.answered.unwrap_or(CallRef(u64::MAX)),
                     agent_side: LegSide::B,
-                    mode: MonitorMode::Listen,
+                    // Every fourth join takes over at once (the agent is released).
+                    mode: if ticket.0 % 4 == 0 {
+                        MonitorMode::Takeover
+                    } else {
+                        MonitorMode::Listen
+                    },
                     after_takeover: AgentAfterTakeover::Released,
                     agent_beep: false,
                 };

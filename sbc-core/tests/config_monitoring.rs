@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use sbc_core::config::{Config, ConfigError};
+use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{
     AgentNotice, MonitorMode, QueueName, RoleName, Scope, SupervisorAuth, SupervisorId, UriKey,
 };
@@ -79,6 +80,7 @@ fn base_decodes_every_field() {
     assert_eq!(c.tenants[0].id.0.as_ref(), "acme");
     assert_eq!(c.tenants[0].trunks, [TrunkName::new("acme-pbx")]);
     assert_eq!(c.tenants[0].agent_notice, AgentNotice::None);
+    assert_eq!(c.tenants[0].after_takeover, AgentAfterTakeover::Released);
     assert_eq!(c.roles[0].name, RoleName::new("coach"));
     assert!(c.roles[0].permits(MonitorMode::Whisper) && !c.roles[0].permits(MonitorMode::Barge));
     let s = &c.supervisors[0];
@@ -179,6 +181,14 @@ fn tenant_rules() {
         "{BASE}[[tenant]]\nid = \"globex\"\ntrunks = [\"globex-pbx\"]\nagent_notice = \"Beep\"\n"
     ));
     assert_eq!(beep.tenants[1].agent_notice, AgentNotice::Beep);
+    assert_one(&format!("{BASE}[[tenant]]\nid = \"globex\"\ntrunks = [\"globex-pbx\"]\nafter_takeover = \"hold\"\n"), "tenant[1].after_takeover", 29, "expected one of: release, listen");
+    let listen = ok(&format!(
+        "{BASE}[[tenant]]\nid = \"globex\"\ntrunks = [\"globex-pbx\"]\nafter_takeover = \"listen\"\n"
+    ));
+    assert_eq!(
+        listen.tenants[1].after_takeover,
+        AgentAfterTakeover::Listening
+    );
 }
 
 #[test]
@@ -421,6 +431,20 @@ fn agent_directory_rules() {
         "agent[1].uri",
         30,
         "agent URI `sip:1@pbx` is already used by agent[0] (line 27)",
+    );
+    let with_tenant = ok(&agent(
+        "uri = \"sip:1@pbx\"\nid = \"a1\"\ntenant = \"acme\"\n",
+    ));
+    assert_eq!(
+        with_tenant.agents[0].tenant,
+        Some(sbc_core::monitoring::tenant_id("acme"))
+    );
+    assert_eq!(c.agents[0].tenant, None);
+    assert_one(
+        &agent("uri = \"sip:1@pbx\"\nid = \"a1\"\ntenant = \"initech\"\n"),
+        "agent[0].tenant",
+        29,
+        "unknown tenant `initech`; tenants are: [acme]",
     );
 }
 

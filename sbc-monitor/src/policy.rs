@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use sbc_core::config::Config;
 use sbc_core::ids::{TenantId, TrunkName};
 use sbc_core::monitoring::{
-    identify_agent, AgentDirectory, AgentHeaderNames, AgentIdentity, DigestHa1, FeatureCodeError,
-    FeatureCodes, IdentityError, JoinTarget, Role, RoleName, Supervisor, SupervisorAuth,
-    SupervisorId, TenantConfig, UriKey,
+    identify_agent, AgentDirectory, AgentHeaderNames, AgentId, AgentIdentity, DigestHa1,
+    FeatureCodeError, FeatureCodes, IdentityError, JoinTarget, Role, RoleName, Supervisor,
+    SupervisorAuth, SupervisorId, TenantConfig, UriKey,
 };
 
 /// Everything authorization needs from config, indexed.
@@ -157,6 +157,12 @@ impl Policy {
         agent_uri: Option<&str>,
     ) -> Result<AgentIdentity, IdentityError> {
         identify_agent(&self.agent_headers, header, agent_uri, &self.directory)
+    }
+
+    /// Whether the directory lists `agent` as an agent of `tenant` (a linear scan:
+    /// only refused joins ask, and the directory is config-sized).
+    pub fn directory_agent_of(&self, tenant: &TenantId, agent: &AgentId) -> bool {
+        self.directory.has_agent_of(tenant, agent)
     }
 }
 

@@ -141,8 +141,9 @@ impl Driver {
                 if !self.engine.monitor_refuse_mode(session) {
                     tracing::warn!(%session, "mode refusal tone not played");
                 }
+            }
             MonitorCommand::SetMode { session, mode } => {
-                if !self.engine.monitor_set_mode(session, mode) {
+                if !self.engine.monitor_set_mode(now, session, mode) {
                     tracing::warn!(%session, mode = mode.as_str(), "mode switch not applied");
                 }
             }

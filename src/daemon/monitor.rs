@@ -132,6 +132,10 @@ fn on_call_event(service: &mut MonitorService, ev: CallEvent) -> Outcome {
         }
         CallEvent::MonitorDigit { session, digit } => service.digit(at, session, digit),
         CallEvent::MonitorEnded { session, end } => service.session_ended(at, session, end),
+        CallEvent::AgentReleased { call, .. } => {
+            service.agent_released(call);
+            Outcome::none()
+        }
         CallEvent::Started { .. } => Outcome::none(),
     }
 }

@@ -11,12 +11,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::ports::media_range;
+use super::ua::callee::Answered;
 use super::ua::digest::DigestAlgorithm;
 use super::ua::phone_codec::PhoneCodec;
 use super::ua::rtp_phone::{PhoneConfig, RtpPhone};
 use super::ua::{Callee, CalleeOptions, Caller, DigestCredentials, InviteOptions, OutgoingCall};
 use super::ua::{RtpMap, UaError};
 use super::SbcProcess;
+use sbc_monitor::audit::{AuditFilter, AuditKind, AuditLog};
 
 pub const AGENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
 pub const CUSTOMER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -117,6 +119,8 @@ pub struct MonitoredCall<'c> {
     pub customer_call: OutgoingCall<'c>,
     pub customer: RtpPhone,
     pub agent: Agent,
+    /// The agent's leg as the agent saw it (its dialog identifiers, for `Replaces`).
+    pub answered: Answered,
 }
 
 /// Places the customer's call; `customer` is the customer's SIP UA.
@@ -135,6 +139,7 @@ pub fn place_call<'c>(
         customer_call: call,
         customer,
         agent,
+        answered,
     })
 }
 
@@ -160,4 +165,30 @@ pub fn maps(codec: PhoneCodec) -> Vec<RtpMap> {
         codec.rtpmap(),
         RtpMap::telephone_event(101, codec.clock_rate()),
     ]
+}
+
+/// The agent's side (its phone in `codec`) and the daemon configured for it.
+pub fn start(codec: PhoneCodec) -> (SbcProcess, Agent) {
+    let agent = Agent::spawn(codec).expect("agent");
+    let addr = agent.callee.addr();
+    let sbc = SbcProcess::start_with(|dir| config(dir, addr));
+    (sbc, agent)
+}
+
+/// The daemon's audit log in the order it was written: (kind, reason, mode).
+pub fn audit(sbc: &SbcProcess) -> Vec<(AuditKind, String, Option<String>)> {
+    let log = AuditLog::open_existing(sbc.dir().join("audit.db")).expect("audit db");
+    let mut entries = log.query(&AuditFilter::default()).expect("audit query");
+    // Newest first from the query; tests read them in the order they happened.
+    entries.sort_by_key(|e| e.seq);
+    entries
+        .into_iter()
+        .map(|e| {
+            (
+                e.record.kind,
+                e.record.reason.clone(),
+                e.record.mode.map(|m| m.as_str().to_owned()),
+            )
+        })
+        .collect()
 }

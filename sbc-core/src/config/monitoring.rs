@@ -8,14 +8,15 @@ use std::str::FromStr;
 
 use super::decode::{Decoder, Section, Spanned};
 use crate::ids::TrunkName;
+use crate::media::AgentAfterTakeover;
 use crate::monitoring::{
     is_agent_id, is_label, tenant_id, AgentDirectoryEntry, AgentId, AgentNotice, ModeSet,
     MonitorMode, QueueName, Role, RoleName, TeamName, TenantConfig, UriKey,
 };
 
-pub(crate) const TENANT_KEYS: &[&str] = &["id", "trunks", "agent_notice"];
+pub(crate) const TENANT_KEYS: &[&str] = &["id", "trunks", "agent_notice", "after_takeover"];
 pub(crate) const ROLE_KEYS: &[&str] = &["name", "modes"];
-pub(crate) const AGENT_KEYS: &[&str] = &["uri", "id", "team", "queues"];
+pub(crate) const AGENT_KEYS: &[&str] = &["uri", "id", "team", "queues", "tenant"];
 
 pub(crate) fn tenant(d: &mut Decoder<'_>, t: &Section<'_>) -> TenantConfig {
     d.require(t, "id");
@@ -36,6 +37,23 @@ pub(crate) fn tenant(d: &mut Decoder<'_>, t: &Section<'_>) -> TenantConfig {
         id: tenant_id(id.as_ref().map_or("", |i| i.value.as_str())),
         trunks: trunks.into_iter().map(|n| TrunkName::new(&n.0)).collect(),
         agent_notice: agent_notice(d, t).unwrap_or_default(),
+        after_takeover: after_takeover(d, t).unwrap_or_default(),
+    }
+}
+
+fn after_takeover(d: &mut Decoder<'_>, t: &Section<'_>) -> Option<AgentAfterTakeover> {
+    let n = d.string(t, "after_takeover")?;
+    match n.value.to_ascii_lowercase().as_str() {
+        "release" => Some(AgentAfterTakeover::Released),
+        "listen" => Some(AgentAfterTakeover::Listening),
+        _ => {
+            let msg = format!(
+                "unknown take-over policy `{}`; expected one of: release, listen",
+                n.value.escape_debug()
+            );
+            d.invalid(&n.path, n.pos, msg);
+            None
+        }
     }
 }
 
@@ -114,11 +132,14 @@ pub(crate) fn agent(d: &mut Decoder<'_>, a: &Section<'_>) -> AgentDirectoryEntry
     }
     let team = d.string(a, "team").filter(|t| label_ok(d, t));
     let queues = d.parse_list::<Label>(a, "queues").unwrap_or_default();
+    // Whether it names a [[tenant]] is checked with the whole config.
+    let tenant = d.string(a, "tenant").map(|t| tenant_id(&t.value));
     AgentDirectoryEntry {
         uri: uri.unwrap_or_else(UriKey::placeholder),
         agent: AgentId::new(id.as_ref().map_or("", |i| i.value.as_str())),
         team: team.map(|t| TeamName::new(&t.value)),
         queues: queues.into_iter().map(|l| QueueName::new(&l.0)).collect(),
+        tenant,
     }
 }
 

@@ -45,6 +45,7 @@ pub(crate) fn validate(d: &mut Decoder<'_>, c: &Config) {
     );
     tenant_trunks(d, c);
     supervisors(d, c);
+    agent_tenants(d, c);
     asserted_identities(d, c);
     feature_codes(d, c);
     audit_required(d, c);
@@ -112,6 +113,24 @@ fn unknown_trunk(c: &Config, trunk: &TrunkName) -> String {
     }
     let known: Vec<&str> = c.trunks.iter().map(|t| t.name.as_str()).collect();
     format!("unknown trunk `{trunk}`; trunks are: {}", known.join(", "))
+}
+
+/// A directory entry's `tenant`, when given, names a [[tenant]].
+fn agent_tenants(d: &mut Decoder<'_>, c: &Config) {
+    for (i, a) in c.agents.iter().enumerate() {
+        let Some(tenant) = &a.tenant else { continue };
+        let path = format!("agent[{i}].tenant");
+        if c.tenants.iter().any(|t| &t.id == tenant) || d.spots.failed(&path) {
+            continue;
+        }
+        let known: Vec<String> = c.tenants.iter().map(|t| t.id.0.to_string()).collect();
+        let msg = format!(
+            "unknown tenant `{}`; tenants are: [{}]",
+            tenant.0,
+            known.join(", ")
+        );
+        report(d, &path, msg);
+    }
 }
 
 fn supervisors(d: &mut Decoder<'_>, c: &Config) {

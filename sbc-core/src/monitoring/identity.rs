@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use super::model::AgentDirectoryEntry;
 use super::names::{is_agent_id, is_label, AgentId, QueueName, TeamName};
 use super::uri::UriKey;
+use crate::ids::TenantId;
 
 /// The header names agent identity is read from. Compared case-insensitively by the
 /// caller's lookup (SIP header names are case-insensitive).
@@ -80,6 +81,13 @@ impl AgentDirectory {
         self.by_uri.len()
     }
 
+    /// Whether the directory lists agent `agent` as working for `tenant`.
+    pub fn has_agent_of(&self, tenant: &TenantId, agent: &AgentId) -> bool {
+        self.by_uri
+            .values()
+            .any(|e| &e.agent == agent && e.tenant.as_ref() == Some(tenant))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_uri.is_empty()
     }
@@ -134,6 +142,7 @@ mod tests {
                 agent: AgentId::new(agent),
                 team: team.map(TeamName::new),
                 queues: queues.iter().map(|q| QueueName::new(q)).collect(),
+                tenant: None,
             };
         AgentDirectory::new(&[
             entry("sip:1001@pbx", "a1001", Some("blue"), &["sales"]),

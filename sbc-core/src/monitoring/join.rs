@@ -60,6 +60,10 @@ pub struct JoinRequest {
     pub auth: JoinAuth,
     /// The Request-URI user, parsed (`Err`: a feature code with a bad target).
     pub target: Result<JoinTarget, FeatureCodeError>,
+    /// The INVITE carried `Replaces` (RFC 3891) naming this leg's dialog of the
+    /// call in `target` (then a take-over by call reference): only the agent's own
+    /// dialog may be replaced.
+    pub replaces: Option<LegSide>,
     pub source: IpAddr,
 }
 

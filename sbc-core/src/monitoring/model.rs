@@ -9,6 +9,7 @@ use super::mode::{ModeSet, MonitorMode};
 use super::names::{AgentId, QueueName, RoleName, SupervisorId, TeamName};
 use super::uri::UriKey;
 use crate::ids::{TenantId, TrunkName};
+use crate::media::AgentAfterTakeover;
 
 /// One `[[tenant]]`: a customer of the platform and the trunks its calls arrive on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,10 @@ pub struct TenantConfig {
     /// Ingress trunks bound to this tenant; a trunk belongs to at most one tenant.
     pub trunks: Vec<TrunkName>,
     pub agent_notice: AgentNotice,
+    /// What becomes of the agent's leg when a supervisor takes over. TOML
+    /// `after_takeover`: `"release"` (default: the agent gets a BYE) or `"listen"`
+    /// (the agent stays on, hears customer and supervisor, and is not heard).
+    pub after_takeover: AgentAfterTakeover,
 }
 
 /// What the agent hears when monitoring of their call starts or stops.
@@ -172,6 +177,10 @@ pub struct AgentDirectoryEntry {
     /// The queues the agent serves. A call's queue is taken from here only when there
     /// is exactly one (otherwise it is unknown unless a header names it).
     pub queues: Vec<QueueName>,
+    /// The tenant the agent works for, if the directory says: a join naming an agent
+    /// of the supervisor's own tenant who is on no call is then answered 480 (agent
+    /// idle) rather than 404 (unknown agent) even before the agent's first call.
+    pub tenant: Option<TenantId>,
 }
 
 #[cfg(test)]

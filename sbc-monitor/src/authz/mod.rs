@@ -14,7 +14,7 @@ mod decision;
 mod status;
 
 pub use decision::{authorize, Decision, DenyReason, MonitoredCall};
-pub use status::{sip_status, JoinRefusal, SipStatus};
+pub use status::{sip_status, JoinRefusal, SipStatus, AGENT_RELEASED};
 
 #[cfg(test)]
 mod tests;

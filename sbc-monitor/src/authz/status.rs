@@ -30,9 +30,17 @@ pub enum JoinRefusal {
     UnknownCall,
     /// The agent exists but is not on a call.
     AgentIdle,
+    /// The call was taken over and its agent leg released: no agent left to monitor.
+    AgentReleased,
+    /// `Replaces` named the customer's dialog: only the agent's may be taken over.
+    NotAgentDialog,
     /// Authorization refused.
     Denied(DenyReason),
 }
+
+/// Audit reason of a join or a mode switch refused because a take-over released the
+/// call's agent.
+pub const AGENT_RELEASED: &str = "agent_released";
 
 /// A SIP status code and its reason phrase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +78,8 @@ pub fn sip_status(refusal: &JoinRefusal) -> SipStatus {
         JoinRefusal::BadFeatureCode(FeatureCodeError::MissingTarget) => INCOMPLETE,
         JoinRefusal::BadFeatureCode(_) => NOT_FOUND,
         JoinRefusal::UnknownAgent | JoinRefusal::UnknownCall => NOT_FOUND,
-        JoinRefusal::AgentIdle => UNAVAILABLE,
+        JoinRefusal::AgentIdle | JoinRefusal::AgentReleased => UNAVAILABLE,
+        JoinRefusal::NotAgentDialog => FORBIDDEN,
         JoinRefusal::Denied(DenyReason::OtherTenant) => NOT_FOUND,
         JoinRefusal::Denied(_) => FORBIDDEN,
     }
@@ -94,6 +103,8 @@ impl JoinRefusal {
             JoinRefusal::UnknownAgent => "unknown_agent",
             JoinRefusal::UnknownCall => "unknown_call",
             JoinRefusal::AgentIdle => "agent_idle",
+            JoinRefusal::AgentReleased => AGENT_RELEASED,
+            JoinRefusal::NotAgentDialog => "replaces_not_agent",
             JoinRefusal::Denied(reason) => reason.as_str(),
         }
     }

@@ -238,6 +238,8 @@ fn sip_status_of_every_refusal() {
         (UnknownAgent, 404, true),
         (UnknownCall, 404, true),
         (AgentIdle, 480, true),
+        (AgentReleased, 480, true),
+        (NotAgentDialog, 403, true),
         (Denied(DenyReason::OtherTenant), 404, true),
     ];
     for (refusal, code, audited) in cases {

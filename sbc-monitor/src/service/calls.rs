@@ -33,6 +33,9 @@ pub(super) struct AgentOnCall {
 pub(super) struct CallInfo {
     pub tenant: Option<TenantId>,
     pub agent: Option<AgentOnCall>,
+    /// A supervisor took over and the agent's leg was hung up: the call goes on
+    /// between customer and supervisor, and the agent is no longer on it.
+    pub agent_released: bool,
 }
 
 /// A join target resolved in the registry, from the point of view of one tenant.
@@ -89,7 +92,14 @@ impl CallRegistry {
                 .or_default()
                 .push((t.clone(), call));
         }
-        self.calls.insert(call, CallInfo { tenant, agent });
+        self.calls.insert(
+            call,
+            CallInfo {
+                tenant,
+                agent,
+                agent_released: false,
+            },
+        );
     }
 
     /// Forgets a call; unknown calls are ignored.
@@ -97,7 +107,28 @@ impl CallRegistry {
         let Some(info) = self.calls.remove(&call) else {
             return;
         };
-        let Some(on) = info.agent else { return };
+        if !info.agent_released {
+            self.unlink_agent(call, info.agent.as_ref());
+        }
+    }
+
+    /// A take-over hung up the agent's leg: the agent is free (a join naming them
+    /// finds them idle), and the call is no longer joinable. Unknown calls and calls
+    /// without an agent are ignored.
+    pub fn release_agent(&mut self, call: CallRef) {
+        let Some(info) = self.calls.get_mut(&call) else {
+            return;
+        };
+        if info.agent_released || info.agent.is_none() {
+            return;
+        }
+        info.agent_released = true;
+        let agent = info.agent.clone();
+        self.unlink_agent(call, agent.as_ref());
+    }
+
+    fn unlink_agent(&mut self, call: CallRef, agent: Option<&AgentOnCall>) {
+        let Some(on) = agent else { return };
         let id = &on.identity.agent;
         if let Some(list) = self.by_agent.get_mut(id) {
             list.retain(|(_, c)| *c != call);
@@ -117,7 +148,7 @@ impl CallRegistry {
 
     /// The newest call of `agent` in `tenant`. Another tenant's call is refused as
     /// `OtherTenant` (answered like an unknown agent, audited as what it is).
-    pub fn find_agent(&self, tenant: &TenantId, agent: &AgentId) -> Found<'_> {
+    pub fn find_agent(&self, policy: &Policy, tenant: &TenantId, agent: &AgentId) -> Found<'_> {
         let calls = self.by_agent.get(agent).map(Vec::as_slice).unwrap_or(&[]);
         if let Some((_, call)) = calls.iter().rev().find(|(t, _)| t == tenant) {
             return self.find_call(tenant, *call);
@@ -125,7 +156,9 @@ impl CallRegistry {
         if let Some((_, call)) = calls.last() {
             return refused(JoinRefusal::Denied(DenyReason::OtherTenant), Some(*call));
         }
-        let refusal = if self.seen.contains(&(tenant.clone(), agent.clone())) {
+        let known = self.seen.contains(&(tenant.clone(), agent.clone()))
+            || policy.directory_agent_of(tenant, agent);
+        let refusal = if known {
             JoinRefusal::AgentIdle
         } else {
             JoinRefusal::UnknownAgent
@@ -139,6 +172,9 @@ impl CallRegistry {
             return refused(JoinRefusal::UnknownCall, None);
         };
         match (&info.tenant, &info.agent) {
+            (Some(t), Some(_)) if t == tenant && info.agent_released => {
+                refused(JoinRefusal::AgentReleased, Some(call))
+            }
             (Some(t), Some(agent)) if t == tenant => Found::Call {
                 call,
                 tenant: t,

@@ -11,7 +11,7 @@ use super::calls::CallRegistry;
 use super::effect::{Effect, Outcome};
 use super::sessions::Sessions;
 use crate::audit::{AuditKind, UnixMillis};
-use crate::authz::{authorize, Decision, DenyReason, MonitoredCall};
+use crate::authz::{authorize, Decision, DenyReason, MonitoredCall, AGENT_RELEASED};
 use crate::policy::Policy;
 
 pub(super) fn switch(
@@ -28,8 +28,22 @@ pub(super) fn switch(
     let Some(session) = sessions.get_mut(id) else {
         return Outcome::none();
     };
-    if session.mode == mode || calls.get(session.call).is_none() {
+    let Some(call) = calls.get(session.call) else {
         return Outcome::none();
+    };
+    if session.mode == mode {
+        return Outcome::none();
+    }
+    if call.agent_released {
+        // Nobody to whisper to or barge in on, and the supervisor who took over is
+        // the customer's party now: only another supervisor's move to listen is left.
+        if session.mode == MonitorMode::Takeover || mode != MonitorMode::Listen {
+            let facts = session.facts(mode);
+            return Outcome {
+                audit: vec![facts.record(at, AuditKind::Denied, AGENT_RELEASED)],
+                effect: Some(Effect::RefuseMode { session: id, mode }),
+            };
+        }
     }
     let monitored = MonitoredCall {
         call: session.call,

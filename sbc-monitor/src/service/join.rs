@@ -4,6 +4,7 @@
 //! the facts gathered up to that point go into the audit records.
 
 use sbc_core::ids::{CallRef, TenantId};
+use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{
     AgentNotice, JoinAuth, JoinRequest, MonitorMode, Supervisor, SupervisorId, Target,
 };
@@ -22,6 +23,7 @@ pub(super) struct Approved {
     pub agent: AgentOnCall,
     pub mode: MonitorMode,
     pub agent_beep: bool,
+    pub after_takeover: AgentAfterTakeover,
 }
 
 /// The verdict on `req`, with every audit field known when it was reached.
@@ -49,7 +51,7 @@ fn decide_with(
         .as_ref()
         .map_err(|e| JoinRefusal::BadFeatureCode(*e))?;
     let found = match &target.target {
-        Target::Agent(agent) => calls.find_agent(&supervisor.tenant, agent),
+        Target::Agent(agent) => calls.find_agent(policy, &supervisor.tenant, agent),
         Target::Call(call) => calls.find_call(&supervisor.tenant, *call),
     };
     let (call, tenant, agent) = match found {
@@ -65,6 +67,9 @@ fn decide_with(
     };
     facts.call = Some(call);
     facts.with_agent(&agent.identity);
+    if req.replaces.is_some_and(|side| side != agent.side) {
+        return Err(JoinRefusal::NotAgentDialog);
+    }
     let monitored = MonitoredCall {
         call,
         tenant: tenant.clone(),
@@ -73,9 +78,9 @@ fn decide_with(
     if let Decision::Deny(reason) = authorize(policy, supervisor, &monitored, target.mode) {
         return Err(JoinRefusal::Denied(reason));
     }
-    let agent_beep = policy
-        .tenant(tenant)
-        .is_some_and(|t| t.agent_notice == AgentNotice::Beep);
+    let tenant_config = policy.tenant(tenant);
+    let agent_beep = tenant_config.is_some_and(|t| t.agent_notice == AgentNotice::Beep);
+    let after_takeover = tenant_config.map(|t| t.after_takeover).unwrap_or_default();
     Ok(Approved {
         supervisor: supervisor.id.clone(),
         call,
@@ -83,6 +88,7 @@ fn decide_with(
         agent: agent.clone(),
         mode: target.mode,
         agent_beep,
+        after_takeover,
     })
 }
 

@@ -17,9 +17,9 @@
 //!
 //! "Unknown agent" (404) vs "agent idle" (480): an agent is known to a tenant once it
 //! was seen on one of that tenant's calls (remembered for the last
-//! [`SEEN_AGENTS_CAP`] agents). Directory agents never seen on a call count as unknown:
-//! the policy offers no lookup of the directory by agent ID, and directory entries
-//! carry no tenant.
+//! [`SEEN_AGENTS_CAP`] agents), or when the `[[agent]]` directory lists it with that
+//! `tenant`. A directory entry without a tenant counts only once seen: answering 480
+//! for it would tell any tenant's supervisor that the agent exists.
 
 mod calls;
 mod digits;
@@ -32,7 +32,6 @@ mod sessions;
 use std::sync::Arc;
 
 use sbc_core::ids::{CallRef, StreamId, TrunkName};
-use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{JoinRequest, MonitorMode, MonitorSessionId, PartyHints, SessionEnd};
 
 use crate::audit::{AuditKind, UnixMillis};
@@ -82,6 +81,14 @@ impl MonitorService {
         self.calls.answered(&self.policy, call, tenant, a, b);
     }
 
+    /// Signaling hung up the agent's leg of `call` because a supervisor took over:
+    /// from now on the agent is free and the call has nobody to monitor but the
+    /// customer (joins are refused 480, switches are refused `agent_released`). The
+    /// take-over itself was audited when it was decided.
+    pub fn agent_released(&mut self, call: CallRef) {
+        self.calls.release_agent(call);
+    }
+
     /// A call ended. Its sessions stay until signaling reports each one's end.
     pub fn call_ended(&mut self, call: CallRef) {
         self.calls.ended(call);
@@ -116,9 +123,7 @@ impl MonitorService {
                     call: ok.call,
                     agent_side: ok.agent.side,
                     mode: ok.mode,
-                    // The tenant config has no take-over policy (yet): the agent leg
-                    // is released when a supervisor takes over.
-                    after_takeover: AgentAfterTakeover::Released,
+                    after_takeover: ok.after_takeover,
                     agent_beep: ok.agent_beep,
                 })
             }
@@ -213,3 +218,5 @@ impl MonitorService {
 mod tests;
 #[cfg(test)]
 mod tests_sessions;
+#[cfg(test)]
+mod tests_takeover;

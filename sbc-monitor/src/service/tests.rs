@@ -91,6 +91,7 @@ pub(super) fn request(auth: JoinAuth, target: Result<JoinTarget, FeatureCodeErro
         ticket: JoinTicket(9),
         auth,
         target,
+        replaces: None,
         source: SOURCE,
     }
 }
@@ -111,7 +112,7 @@ pub(super) fn admit(
 
 /// Expects a refusal with `code`, audited as attempt + denied(`reason`); returns the
 /// denied record.
-fn refused(out: Outcome, code: u16, reason: &str) -> AuditRecord {
+pub(super) fn refused(out: Outcome, code: u16, reason: &str) -> AuditRecord {
     match &out.effect {
         Some(Effect::Refuse { ticket, status }) => {
             assert_eq!(*ticket, JoinTicket(9));
@@ -212,6 +213,18 @@ fn unknown_and_idle_agents() {
     let out = svc.join(
         T0,
         &request(digest("dave"), agent(MonitorMode::Listen, "1007")),
+    );
+    refused(out, 404, "unknown_agent");
+    // A directory agent listed with its tenant (2002, globex) is idle before its
+    // first call, but only for that tenant: to acme it does not exist.
+    let out = svc.join(
+        T0,
+        &request(digest("dave"), agent(MonitorMode::Listen, "2002")),
+    );
+    refused(out, 480, "agent_idle");
+    let out = svc.join(
+        T0,
+        &request(digest("bob"), agent(MonitorMode::Listen, "2002")),
     );
     refused(out, 404, "unknown_agent");
 }
@@ -452,7 +465,8 @@ fn headers_from_untrusted_trunks_are_ignored() {
         T0,
         &request(digest("dave"), agent(MonitorMode::Listen, "2002")),
     );
-    refused(out, 404, "unknown_agent");
+    // Not on this call: idle (the directory lists 2002 for globex), never admitted.
+    refused(out, 480, "agent_idle");
     // An untrusted party's URI is still looked up in the directory.
     let b = party(
         Some("carrier"),

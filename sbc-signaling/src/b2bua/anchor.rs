@@ -169,7 +169,14 @@ pub fn prepare(
     let leg = call.leg_mut(from.other());
     write_versioned(&sdp, leg, env.media_ip, &endpoints, &security, out)?;
     call.srtp = srtp_state;
+    call.leg_mut(from).remote_origin = Some(origin_key(&sdp));
     Ok(updates)
+}
+
+/// What identifies a session description's version: `o=` session id and version.
+pub fn origin_key(sdp: &Sdp<'_>) -> String {
+    let o = sdp.origin();
+    format!("{} {}", o.session_id, o.session_version)
 }
 
 /// An answer refusing every stream of `offer` (all m= ports 0, RFC 3264 §6): what the

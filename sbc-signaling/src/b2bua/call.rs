@@ -47,6 +47,9 @@ pub struct Leg {
     pub sdp_session_id: u64,
     pub sdp_version: u64,
     pub last_sdp: Vec<u8>,
+    /// The peer's last SDP origin on this leg (`o=` session id and version): an offer
+    /// with the same origin repeats the session unchanged (RFC 3264 §8).
+    pub remote_origin: Option<String>,
 }
 
 impl Leg {
@@ -70,6 +73,7 @@ impl Leg {
             sdp_session_id,
             sdp_version: 1,
             last_sdp: Vec::new(),
+            remote_origin: None,
         }
     }
 
@@ -151,6 +155,10 @@ pub struct Call {
     pub ack_guard: Option<Instant>,
     /// The B leg was already hung up by the SBC (late-offer give-up).
     pub b_gone: bool,
+    /// The agent's leg, hung up by the SBC because a supervisor took over: the call
+    /// goes on between the other leg (the customer) and the supervisor's leg, and the
+    /// SBC answers the customer's in-dialog requests itself (`takeover`).
+    pub released: Option<LegSide>,
     pub reinvite: Option<PendingReinvite>,
     pub ingress: Option<TrunkName>,
     pub target: TrunkName,
@@ -172,6 +180,10 @@ impl Call {
             LegSide::A => &mut self.a,
             LegSide::B => &mut self.b,
         }
+    }
+    /// Whether the SBC already hung up `side` while the call went on.
+    pub fn is_gone(&self, side: LegSide) -> bool {
+        (side == LegSide::B && self.b_gone) || self.released == Some(side)
     }
     pub fn fork_by_b_tag(&self, tag: &str) -> Option<&Fork> {
         self.forks.iter().find(|f| f.b_tag == tag)

@@ -115,8 +115,10 @@ impl B2bua {
                 .unwrap_or_default()
                 .to_owned(),
         };
+        let taken_over = answered && call.released.is_some();
         match cseq.method {
             Method::Bye => self.on_bye(now, tx, id, side, msg, answered),
+            method if taken_over => self.taken_over_request(now, tx, id, side, &msg, method),
             Method::Invite if !answered => self.reject(now, tx, &msg, 491, "Request Pending", &[]),
             Method::Invite => self.on_reinvite(now, tx, id, side, msg),
             _ => {
@@ -189,7 +191,7 @@ impl B2bua {
         let Some(call) = self.calls.get_mut(&id) else {
             return;
         };
-        if on == LegSide::B && call.b_gone {
+        if call.is_gone(on) {
             return;
         }
         // The BYE carries the other side's end-to-end headers (e.g. Reason).

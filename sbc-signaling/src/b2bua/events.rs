@@ -36,6 +36,12 @@ pub enum CallEvent {
         session: MonitorSessionId,
         digit: char,
     },
+    /// A supervisor took over `call` and the SBC hung up the agent's leg: the call
+    /// goes on between customer and supervisor.
+    AgentReleased {
+        call: CallRef,
+        session: MonitorSessionId,
+    },
     /// A supervisor leg ended (or an admission could not be carried out).
     MonitorEnded {
         session: MonitorSessionId,

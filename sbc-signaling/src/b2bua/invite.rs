@@ -216,6 +216,7 @@ impl B2bua {
             sdp_session_id: u64::from(sid_b),
             sdp_version: 1,
             last_sdp: Vec::new(),
+            remote_origin: None,
         };
         let config = &self.settings.config;
         let srtp_policies = LegPolicies {
@@ -240,6 +241,7 @@ impl B2bua {
             timer_c: None,
             ack_guard: None,
             b_gone: false,
+            released: None,
             reinvite: None,
             ingress: ad.ingress.clone(),
             target: ad.target.clone(),

@@ -21,5 +21,6 @@ mod monitor;
 mod reinvite_glare;
 mod reinvite_variants;
 mod srtp;
+mod takeover;
 mod timer_b;
 mod timer_c;

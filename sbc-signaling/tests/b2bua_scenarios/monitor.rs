@@ -11,7 +11,7 @@ use std::time::Duration;
 use sbc_core::ids::{CallRef, LegSide};
 use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{
-    Admission, JoinAuth, JoinTicket, MonitorMode, MonitorSessionId, SessionEnd, Target,
+    Admission, JoinAuth, JoinRequest, JoinTicket, MonitorMode, MonitorSessionId, SessionEnd, Target,
 };
 use sbc_signaling::auth::DigestAlgorithm;
 use sbc_signaling::b2bua::CallEvent;
@@ -19,10 +19,10 @@ use sbc_signaling::sip::{Method, SipMessage};
 
 use crate::sim::{addr, Sim, SimConfig};
 
-const SUPERVISOR: &str = "192.0.2.9:5060";
-const PASSWORD: &str = "bob-pass";
+pub(crate) const SUPERVISOR: &str = "192.0.2.9:5060";
+pub(crate) const PASSWORD: &str = "bob-pass";
 
-fn config(seed: u64) -> SimConfig {
+pub(crate) fn config(seed: u64) -> SimConfig {
     let sha = DigestAlgorithm::Sha256.ha1("bob", "sbc", PASSWORD);
     let md5 = DigestAlgorithm::Md5.ha1("bob", "sbc", PASSWORD);
     let extra = format!(
@@ -43,7 +43,7 @@ fn config(seed: u64) -> SimConfig {
 }
 
 /// A call from uac to uas, answered; returns the sim and the call's reference.
-fn answered_call(seed: u64) -> (Sim, CallRef) {
+pub(crate) fn answered_call(seed: u64) -> (Sim, CallRef) {
     let mut sim = Sim::new(config(seed));
     let now = sim.now;
     sim.uac.invite(now, true);
@@ -65,19 +65,20 @@ fn answered_call(seed: u64) -> (Sim, CallRef) {
     (sim, call)
 }
 
-const OFFER: &str = "v=0\r\no=- 5 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
+pub(crate) const OFFER: &str =
+    "v=0\r\no=- 5 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n\
     m=audio 7000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
 
 /// The supervisor's requests, built by hand.
-struct Phone {
-    call_id: String,
-    from_tag: &'static str,
-    cseq: u32,
-    to_tag: Option<String>,
+pub(crate) struct Phone {
+    pub call_id: String,
+    pub from_tag: &'static str,
+    pub cseq: u32,
+    pub to_tag: Option<String>,
 }
 
 impl Phone {
-    fn new(call_id: &str) -> Phone {
+    pub fn new(call_id: &str) -> Phone {
         Phone {
             call_id: call_id.to_owned(),
             from_tag: "sup1",
@@ -86,7 +87,20 @@ impl Phone {
         }
     }
 
-    fn request(&mut self, method: &str, uri: &str, extra: &str, body: (&str, &str)) -> String {
+    /// The ACK for a non-2xx final to our last INVITE (same branch, its to-tag):
+    /// without it the SBC retransmits the final (Timer G).
+    pub fn ack_non_2xx(&self, uri: &str, to_tag: &str) -> String {
+        format!(
+            "ACK {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {SUPERVISOR};branch=z9hG4bKINVITE{cseq}{call}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:bob@192.0.2.9>;tag={tag}\r\nTo: <{uri}>;tag={to_tag}\r\n\
+             Call-ID: {call}\r\nCSeq: {cseq} ACK\r\nContent-Length: 0\r\n\r\n",
+            cseq = self.cseq,
+            call = self.call_id,
+            tag = self.from_tag,
+        )
+    }
+
+    pub fn request(&mut self, method: &str, uri: &str, extra: &str, body: (&str, &str)) -> String {
         if method != "ACK" {
             self.cseq += 1;
         }
@@ -114,10 +128,10 @@ impl Phone {
     }
 }
 
-const JOIN_URI: &str = "sip:*81a1@10.0.0.2";
+pub(crate) const JOIN_URI: &str = "sip:*81a1@10.0.0.2";
 
 /// The SIP messages the SBC sent the supervisor so far.
-fn to_supervisor(sim: &Sim) -> Vec<SipMessage> {
+pub(crate) fn to_supervisor(sim: &Sim) -> Vec<SipMessage> {
     let sup: SocketAddr = addr(SUPERVISOR);
     sim.unrouted
         .iter()
@@ -126,7 +140,7 @@ fn to_supervisor(sim: &Sim) -> Vec<SipMessage> {
         .collect()
 }
 
-fn last_status(sim: &Sim, method: Method) -> Option<u16> {
+pub(crate) fn last_status(sim: &Sim, method: Method) -> Option<u16> {
     to_supervisor(sim)
         .iter()
         .rev()
@@ -135,7 +149,7 @@ fn last_status(sim: &Sim, method: Method) -> Option<u16> {
 }
 
 /// The Authorization for `challenge` (a WWW-Authenticate value), digest SHA-256.
-fn authorization(challenge: &str, password: &str) -> String {
+pub(crate) fn authorization(challenge: &str, password: &str, uri: &str) -> String {
     let param = |name: &str| {
         let at = challenge.find(&format!("{name}=\""))? + name.len() + 2;
         let end = challenge.get(at..)?.find('"')? + at;
@@ -150,60 +164,86 @@ fn authorization(challenge: &str, password: &str) -> String {
             .collect::<String>()
     };
     let ha1 = h(format!("bob:{realm}:{password}"));
-    let ha2 = h(format!("INVITE:{JOIN_URI}"));
-    let response = h(format!("{ha1}:{nonce}:00000001:abc123:auth:{ha2}"));
+    let ha2 = h(format!("INVITE:{uri}"));
+    // A fresh nc each time: a nonce may be reused (within its lifetime) but never
+    // with an nc already seen.
+    static NC: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let nc = format!(
+        "{:08x}",
+        NC.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let response = h(format!("{ha1}:{nonce}:{nc}:abc123:auth:{ha2}"));
     format!(
-        "Digest username=\"bob\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{JOIN_URI}\", \
-         response=\"{response}\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc123\""
+        "Digest username=\"bob\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         response=\"{response}\", algorithm=SHA-256, qop=auth, nc={nc}, cnonce=\"abc123\""
     )
 }
 
-/// INVITE, 401, ACK, INVITE with credentials: returns the join ticket (or the auth the
-/// engine reported, for failure tests).
-fn join(sim: &mut Sim, phone: &mut Phone, password: &str) -> Option<(JoinTicket, JoinAuth)> {
+/// INVITE to `uri` with `extra` headers, 401, INVITE with credentials: the join
+/// the engine reported (None if it was not challenged or reported nothing).
+pub(crate) fn join_at(
+    sim: &mut Sim,
+    phone: &mut Phone,
+    uri: &str,
+    extra: &str,
+    password: &str,
+) -> Option<JoinRequest> {
     let from = addr(SUPERVISOR);
-    let invite = phone.request("INVITE", JOIN_URI, "", ("application/sdp", OFFER));
+    let invite = phone.request("INVITE", uri, extra, ("application/sdp", OFFER));
     sim.inject(from, invite.as_bytes());
     sim.run_for(Duration::from_millis(100));
-    let challenge = to_supervisor(sim)
-        .iter()
+    let challenged = to_supervisor(sim)
+        .into_iter()
         .rev()
-        .find(|m| m.status() == Some(401))
-        .map(|m| {
-            let raw = String::from_utf8_lossy(m.as_bytes()).to_string();
-            let values: Vec<String> = raw
-                .lines()
-                .filter(|l| l.to_ascii_lowercase().starts_with("www-authenticate:"))
-                .map(|l| l.split_once(':').unwrap().1.trim().to_owned())
-                .collect();
-            assert_eq!(values.len(), 2, "one challenge per algorithm: {raw}");
-            assert!(values[0].contains("algorithm=SHA-256"), "{raw}");
-            values[0].clone()
-        })?;
+        .find(|m| m.status() == Some(401));
+    if let Some(tag) = challenged
+        .as_ref()
+        .and_then(|m| m.to_hdr().ok()?.tag().map(str::to_owned))
+    {
+        let ack = phone.ack_non_2xx(uri, &tag);
+        sim.inject(from, ack.as_bytes());
+    }
+    let challenge = challenged.map(|m| {
+        let raw = String::from_utf8_lossy(m.as_bytes()).to_string();
+        let values: Vec<String> = raw
+            .lines()
+            .filter(|l| l.to_ascii_lowercase().starts_with("www-authenticate:"))
+            .map(|l| l.split_once(':').unwrap().1.trim().to_owned())
+            .collect();
+        assert_eq!(values.len(), 2, "one challenge per algorithm: {raw}");
+        assert!(values[0].contains("algorithm=SHA-256"), "{raw}");
+        values[0].clone()
+    })?;
     let before = sim.events.len();
-    let auth = authorization(&challenge, password);
+    let auth = authorization(&challenge, password, uri);
     let invite = phone.request(
         "INVITE",
-        JOIN_URI,
-        &format!("Authorization: {auth}\r\n"),
+        uri,
+        &format!("{extra}Authorization: {auth}\r\n"),
         ("application/sdp", OFFER),
     );
     sim.inject(from, invite.as_bytes());
     sim.run_for(Duration::from_millis(100));
     sim.events[before..].iter().find_map(|(_, e)| match e {
-        CallEvent::MonitorJoin(req) => {
-            assert_eq!(req.source, from.ip());
-            if let Ok(t) = &req.target {
-                assert_eq!(t.mode, MonitorMode::Listen);
-                assert_eq!(
-                    t.target,
-                    Target::Agent(sbc_core::monitoring::AgentId::new("1"))
-                );
-            }
-            Some((req.ticket, req.auth.clone()))
-        }
+        CallEvent::MonitorJoin(req) => Some(req.clone()),
         _ => None,
     })
+}
+
+/// INVITE, 401, ACK, INVITE with credentials: returns the join ticket (or the auth the
+/// engine reported, for failure tests).
+fn join(sim: &mut Sim, phone: &mut Phone, password: &str) -> Option<(JoinTicket, JoinAuth)> {
+    let req = join_at(sim, phone, JOIN_URI, "", password)?;
+    assert_eq!(req.source, addr(SUPERVISOR).ip());
+    assert_eq!(req.replaces, None);
+    if let Ok(t) = &req.target {
+        assert_eq!(t.mode, MonitorMode::Listen);
+        assert_eq!(
+            t.target,
+            Target::Agent(sbc_core::monitoring::AgentId::new("1"))
+        );
+    }
+    Some((req.ticket, req.auth))
 }
 
 fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
@@ -223,7 +263,7 @@ fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
     sim.run_for(Duration::from_millis(100));
 }
 
-fn ended(sim: &Sim) -> Vec<(MonitorSessionId, SessionEnd)> {
+pub(crate) fn ended(sim: &Sim) -> Vec<(MonitorSessionId, SessionEnd)> {
     sim.events
         .iter()
         .filter_map(|(_, e)| match e {
@@ -298,7 +338,7 @@ fn supervisor_joins_switches_and_is_hung_up_with_the_call() {
         CallEvent::MonitorDigit { session, digit: '2' } if *session == MonitorSessionId(7))));
     assert!(sim
         .sbc
-        .monitor_set_mode(MonitorSessionId(7), MonitorMode::Whisper));
+        .monitor_set_mode(sim.now, MonitorSessionId(7), MonitorMode::Whisper));
     let picture = sim.media.snapshot().monitoring.last().cloned().unwrap();
     assert_eq!(picture.supervisors[0].mode, MonitorMode::Whisper);
 

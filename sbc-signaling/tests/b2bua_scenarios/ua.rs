@@ -263,6 +263,13 @@ impl Ua {
         self.in_dialog(now, Method::Invite, body, kind)
     }
 
+    /// re-INVITE repeating the current session (the same o= version): a session
+    /// refresh (RFC 4028) that changes nothing.
+    pub fn refresh(&mut self, now: Instant) -> bool {
+        self.sdp_version = self.sdp_version.saturating_sub(1);
+        self.reinvite(now, Some("sendrecv"))
+    }
+
     /// Any other in-dialog request (INFO, OPTIONS, ...), without body.
     pub fn request(&mut self, now: Instant, m: Method) -> bool {
         self.in_dialog(now, m, None, Kind::Other)

@@ -64,6 +64,8 @@ pub struct Answered {
     pub answer_sdp: String,
     /// The INVITE as received (for its headers, e.g. `X-Queue`).
     pub invite: SipMessage,
+    /// Our tag in the dialog (the To tag of our 200).
+    pub to_tag: String,
 }
 
 /// A UAS thread waiting for one call.
@@ -71,7 +73,7 @@ pub struct Answered {
 pub struct Callee {
     addr: SocketAddr,
     answered: mpsc::Receiver<Answered>,
-    bye: mpsc::Receiver<Instant>,
+    bye: mpsc::Receiver<(Instant, SipMessage)>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<(), UaError>>>,
 }
@@ -131,6 +133,11 @@ impl Callee {
     /// Waits until the far end's BYE arrived (and was answered 200); returns
     /// when it arrived.
     pub fn wait_bye(&self, timeout: Duration) -> Result<Instant, UaError> {
+        self.wait_bye_message(timeout).map(|(at, _)| at)
+    }
+
+    /// As [`Callee::wait_bye`], with the BYE itself (for its `Reason`).
+    pub fn wait_bye_message(&self, timeout: Duration) -> Result<(Instant, SipMessage), UaError> {
         self.bye
             .recv_timeout(timeout)
             .map_err(|_| UaError::timeout("the BYE to the callee", timeout))
@@ -187,7 +194,7 @@ impl Uas {
         answer: AnswerFn,
         payloads: Option<PayloadFn>,
         tx: &mpsc::Sender<Answered>,
-        bye_tx: &mpsc::Sender<Instant>,
+        bye_tx: &mpsc::Sender<(Instant, SipMessage)>,
     ) -> Result<(), UaError> {
         let (invite, from) = self.next_request("an INVITE", |m| m == Method::Invite)?;
         let offer = PeerMedia::parse(&message::body_text(&invite))?;
@@ -218,9 +225,10 @@ impl Uas {
             answer,
             answer_sdp: sdp,
             invite,
+            to_tag: self.to_tag.clone(),
         });
         let (bye, from) = self.next_request("a BYE", |m| m == Method::Bye)?;
-        let _ = bye_tx.send(Instant::now());
+        let _ = bye_tx.send((Instant::now(), bye.clone()));
         let ok = message::response(&bye, 200, "OK", Some(&self.to_tag), None, None);
         self.sock.send(from, &ok)
     }

@@ -55,7 +55,7 @@ impl B2bua {
         match cseq.method {
             Method::Bye => {
                 self.reject(now, tx, msg, 200, "OK", &[]);
-                self.end_supervisor_leg(session, SessionEnd::SupervisorHangup);
+                self.end_supervisor_leg(now, session, SessionEnd::SupervisorHangup);
             }
             Method::Info => {
                 let digit = dtmf_relay_digit(msg);
@@ -104,6 +104,20 @@ impl B2bua {
         };
         let body = leg.dialog.last_sdp.clone();
         let (tag, peer) = (leg.dialog.local_tag.clone(), leg.dialog.peer);
+        self.ok_with_sdp(now, tx, msg, &tag, peer, &body);
+    }
+
+    /// 200 to an in-dialog request of a dialog the SBC answers itself (`tag` ours,
+    /// `peer` where the dialog's requests come from), carrying `sdp`.
+    pub(super) fn ok_with_sdp(
+        &mut self,
+        now: Instant,
+        tx: ServerTxId,
+        msg: &SipMessage,
+        tag: &str,
+        peer: Peer,
+        sdp: &[u8],
+    ) {
         let hop = self.hop(peer);
         let ua = self.user_agent();
         let resp = build::response(
@@ -111,10 +125,10 @@ impl B2bua {
             msg,
             200,
             "OK",
-            Some(&tag),
+            Some(tag),
             Some(hop),
             Payload {
-                body: Some((SDP, &body)),
+                body: Some((SDP, sdp)),
                 user_agent: &ua,
                 ..Payload::default()
             },
@@ -130,13 +144,21 @@ impl B2bua {
     }
 
     /// The supervisor hung up (or its leg failed): stream released, the call's media
-    /// picture rebuilt without it, the end reported.
-    fn end_supervisor_leg(&mut self, session: MonitorSessionId, end: SessionEnd) {
-        let Some(leg) = self.drop_leg(session) else {
+    /// picture rebuilt without it, the end reported. If it had taken over the call
+    /// from a released agent, the call ends with it.
+    fn end_supervisor_leg(&mut self, now: Instant, session: MonitorSessionId, end: SessionEnd) {
+        let Some(call) = self.monitor.legs.get(&session).map(|l| l.call) else {
             return;
         };
-        let _span = crate::b2bua::call_span(leg.call).entered();
+        let _span = crate::b2bua::call_span(call).entered();
         tracing::info!(%session, end = end.as_str(), "supervisor left");
+        if self.is_taker(call, session) {
+            // Its stream goes with the call's.
+            self.forget_leg(session);
+            self.monitor_ended(session, end);
+            return self.end_taken_over_call(now, call);
+        }
+        self.drop_leg(session);
         self.monitor_ended(session, end);
     }
 

@@ -3,10 +3,12 @@
 
 use std::time::Instant;
 
-use sbc_core::monitoring::{JoinRequest, JoinTicket};
+use sbc_core::ids::{CallRef, LegSide};
+use sbc_core::monitoring::{JoinRequest, JoinTarget, JoinTicket, MonitorMode, Target};
 
 use super::auth::{AuthStep, JoinAuthenticator};
 use super::PendingJoin;
+use crate::b2bua::call::CallPhase;
 use crate::b2bua::invite::has_sdp;
 use crate::b2bua::{B2bua, CallEvent};
 use crate::net::Peer;
@@ -29,17 +31,24 @@ impl B2bua {
         if config.supervisors.is_empty() {
             return false;
         }
-        let Some(user) = msg
-            .request_uri()
-            .and_then(|u| Uri::parse(u).ok())
-            .and_then(|u| u.user)
-        else {
-            return false;
-        };
-        let target = match config.monitoring.feature_codes.parse(user) {
-            Ok(None) => return false,
-            Ok(Some(t)) => Ok(t),
-            Err(e) => Err(e),
+        let replaces = msg.header_by_name("Replaces").map(Replaces::parse);
+        let target = if replaces.is_some() {
+            // Resolved once the supervisor is authenticated (below): the target is
+            // the call whose dialog it names, in take-over.
+            None
+        } else {
+            let Some(user) = msg
+                .request_uri()
+                .and_then(|u| Uri::parse(u).ok())
+                .and_then(|u| u.user)
+            else {
+                return false;
+            };
+            match config.monitoring.feature_codes.parse(user) {
+                Ok(None) => return false,
+                Ok(Some(t)) => Some(Ok(t)),
+                Err(e) => Some(Err(e)),
+            }
         };
         if !has_sdp(msg) {
             self.reject(
@@ -82,6 +91,23 @@ impl B2bua {
                 &[],
             ),
             AuthStep::Report(auth) => {
+                let (target, replaced_side) = match (target, replaces) {
+                    (Some(t), _) => (t, None),
+                    (None, Some(r)) => match self.replaced_dialog(r) {
+                        Ok((call, side)) => (
+                            Ok(JoinTarget {
+                                mode: MonitorMode::Takeover,
+                                target: Target::Call(call),
+                            }),
+                            Some(side),
+                        ),
+                        Err((status, reason)) => {
+                            self.reject(now, tx, msg, status, reason, &[]);
+                            return true;
+                        }
+                    },
+                    (None, None) => return true,
+                };
                 if self.monitor.pending.len() >= MAX_PENDING {
                     self.reject(now, tx, msg, 503, "Service Unavailable", &[]);
                     return true;
@@ -101,11 +127,36 @@ impl B2bua {
                     ticket,
                     auth,
                     target,
+                    replaces: replaced_side,
                     source: from.addr.ip(),
                 }));
             }
         }
         true
+    }
+
+    /// The answered call and leg whose dialog a `Replaces` header names (RFC 3891
+    /// §3: its to-tag is our tag on that leg, its from-tag the peer's), or the
+    /// response refusing it.
+    fn replaced_dialog(
+        &self,
+        r: Result<Replaces<'_>, ()>,
+    ) -> Result<(CallRef, LegSide), (u16, &'static str)> {
+        const NO_DIALOG: (u16, &str) = (481, "Call/Transaction Does Not Exist");
+        let r = r.map_err(|()| (400, "Bad Request (malformed Replaces header)"))?;
+        let &(call, side) = self.dialogs.get(r.to_tag).ok_or(NO_DIALOG)?;
+        let c = self.calls.get(&call).ok_or(NO_DIALOG)?;
+        let leg = c.leg(side);
+        if leg.call_id != r.call_id || leg.remote_tag.as_deref() != Some(r.from_tag) {
+            return Err(NO_DIALOG);
+        }
+        if c.phase != CallPhase::Answered || c.is_gone(side) {
+            return Err(NO_DIALOG);
+        }
+        if r.early_only {
+            return Err((486, "Busy Here (the dialog is confirmed)"));
+        }
+        Ok((call, side))
     }
 
     /// 401 with a challenge per digest algorithm.
@@ -139,5 +190,83 @@ impl B2bua {
             self.reject(now, tx, &p.req, 487, "Request Terminated", &[]);
         }
         true
+    }
+}
+
+/// A `Replaces` header (RFC 3891 §6.1): `call-id;to-tag=..;from-tag=..[;early-only]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Replaces<'a> {
+    call_id: &'a str,
+    to_tag: &'a str,
+    from_tag: &'a str,
+    early_only: bool,
+}
+
+impl<'a> Replaces<'a> {
+    /// `Err` when the call-id or either tag is missing or repeated.
+    fn parse(value: &'a str) -> Result<Replaces<'a>, ()> {
+        let mut parts = value.split(';');
+        let call_id = parts
+            .next()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or(())?;
+        let (mut to_tag, mut from_tag, mut early_only) = (None, None, false);
+        for p in parts {
+            let (name, val) = match p.split_once('=') {
+                Some((n, v)) => (n.trim(), Some(v.trim())),
+                None => (p.trim(), None),
+            };
+            let slot = if name.eq_ignore_ascii_case("to-tag") {
+                &mut to_tag
+            } else if name.eq_ignore_ascii_case("from-tag") {
+                &mut from_tag
+            } else {
+                early_only |= name.eq_ignore_ascii_case("early-only");
+                continue;
+            };
+            let val = val.filter(|v| !v.is_empty()).ok_or(())?;
+            if slot.replace(val).is_some() {
+                return Err(());
+            }
+        }
+        Ok(Replaces {
+            call_id,
+            to_tag: to_tag.ok_or(())?,
+            from_tag: from_tag.ok_or(())?,
+            early_only,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Replaces;
+
+    #[test]
+    fn replaces_header_grammar() {
+        let r = Replaces::parse("98asjd8@test.com ; to-tag=12345 ;from-tag=54321;early-only");
+        assert_eq!(
+            r,
+            Ok(Replaces {
+                call_id: "98asjd8@test.com",
+                to_tag: "12345",
+                from_tag: "54321",
+                early_only: true,
+            })
+        );
+        let r = Replaces::parse("abc;FROM-TAG=f;To-Tag=t;x=1").map(|r| (r.to_tag, r.from_tag));
+        assert_eq!(r, Ok(("t", "f")));
+        for bad in [
+            "",
+            ";to-tag=a;from-tag=b",
+            "c;to-tag=a",
+            "c;from-tag=b",
+            "c;to-tag=;from-tag=b",
+            "c;to-tag;from-tag=b",
+            "c;to-tag=a;to-tag=a;from-tag=b",
+        ] {
+            assert_eq!(Replaces::parse(bad), Err(()), "{bad:?}");
+        }
     }
 }

@@ -7,8 +7,12 @@
 //! `answer`) or `monitor_refuse`. Admitted legs are small UAS dialogs (`dialog`):
 //! ACK, BYE, INFO digits, re-INVITE refreshes; they end with the monitored call.
 //!
-//! The monitored call's own dialogs are never touched: a mode is only a media plane
-//! picture (`MonitoredMedia`), rebuilt from every supervisor leg of the call.
+//! The monitored call's own dialogs are not touched: a mode is only a media plane
+//! picture (`MonitoredMedia`), rebuilt from every supervisor leg of the call. The one
+//! exception is take-over with the agent released (`takeover`): the agent's leg gets
+//! a BYE and the supervisor's leg becomes the customer's party for the rest of the
+//! call. An INVITE with `Replaces` naming the agent's dialog (RFC 3891) is a join in
+//! take-over (`intake`).
 
 mod answer;
 mod auth;
@@ -16,6 +20,7 @@ mod dialog;
 mod hints;
 mod intake;
 mod notice;
+mod takeover;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -57,6 +62,8 @@ struct CallMonitoring {
     after_takeover: AgentAfterTakeover,
     agent_beep: bool,
     sessions: Vec<MonitorSessionId>,
+    /// The supervisor who took over and released the agent (see `takeover`).
+    taker: Option<MonitorSessionId>,
 }
 
 /// All supervisor state of the engine.
@@ -119,14 +126,30 @@ impl B2bua {
         self.drain(now);
     }
 
-    /// Switches a session's mode (already authorized and audited).
-    pub fn monitor_set_mode(&mut self, session: MonitorSessionId, mode: MonitorMode) -> bool {
-        let Some(leg) = self.monitor.legs.get_mut(&session) else {
+    /// Switches a session's mode (already authorized and audited). Entering take-over
+    /// may release the agent (`takeover`); the supervisor who did so cannot switch
+    /// away (false, nothing changes).
+    pub fn monitor_set_mode(
+        &mut self,
+        now: Instant,
+        session: MonitorSessionId,
+        mode: MonitorMode,
+    ) -> bool {
+        let Some(call) = self.monitor.legs.get(&session).map(|l| l.call) else {
             return false;
         };
-        leg.mode = mode;
-        let call = leg.call;
-        self.push_monitoring(call).is_ok()
+        if self.switch_blocked(call, session, mode) {
+            return false;
+        }
+        if let Some(leg) = self.monitor.legs.get_mut(&session) {
+            leg.mode = mode;
+        }
+        let applied = self.push_monitoring(call).is_ok();
+        if applied && mode == MonitorMode::Takeover {
+            self.take_over(now, call, session);
+        }
+        self.drain(now);
+        applied
     }
 
     /// The supervisor stream of a session (for DTMF from the media plane).
@@ -220,6 +243,7 @@ impl B2bua {
                 after_takeover: adm.after_takeover,
                 agent_beep: adm.agent_beep,
                 sessions: Vec::new(),
+                taker: None,
             })
             .sessions
             .push(adm.session);
@@ -246,6 +270,9 @@ impl B2bua {
             call: adm.call,
             stream,
         });
+        if adm.mode == MonitorMode::Takeover {
+            self.take_over(now, adm.call, adm.session);
+        }
         Ok(())
     }
 

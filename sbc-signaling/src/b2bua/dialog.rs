@@ -186,6 +186,18 @@ impl B2bua {
         on: LegSide,
         cause_from: Option<&SipMessage>,
     ) {
+        self.send_bye_with(now, id, on, cause_from, &[]);
+    }
+
+    /// As `send_bye`, with `extra` headers of the SBC's own (e.g. a Reason).
+    pub(super) fn send_bye_with(
+        &mut self,
+        now: Instant,
+        id: CallRef,
+        on: LegSide,
+        cause_from: Option<&SipMessage>,
+        extra: &[(&str, &str)],
+    ) {
         let branch = self.txl.new_branch();
         let ua = self.user_agent();
         let Some(call) = self.calls.get_mut(&id) else {
@@ -202,6 +214,7 @@ impl B2bua {
             &branch,
             &ua,
             cause_from,
+            extra,
         );
         if let Some((bye, dest)) = bye {
             if let Some(ctx) = self.send_request(now, bye, dest) {
@@ -643,7 +656,7 @@ fn rewrite_rack(msg: &SipMessage, invite_cseq: u32) -> Option<String> {
 }
 
 /// A BYE in `leg`'s dialog (its next CSeq) and where it goes, with `cause_from`'s
-/// end-to-end headers if given.
+/// end-to-end headers if given, and `extra` headers of the SBC's own.
 pub(super) fn bye_request(
     buf: &mut bytes::BytesMut,
     settings: &super::settings::EngineSettings,
@@ -651,12 +664,14 @@ pub(super) fn bye_request(
     branch: &str,
     user_agent: &str,
     cause_from: Option<&SipMessage>,
+    extra: &[(&str, &str)],
 ) -> Option<(SipMessage, Peer)> {
     let cseq = leg.next_cseq();
     let dest = routing::next_hop(&leg.route_set, leg.remote_target.as_deref(), leg.peer);
     let hop = Hop::for_peer(settings, dest);
     let p = Payload {
         e2e_from: cause_from,
+        extra,
         user_agent,
         ..Payload::default()
     };

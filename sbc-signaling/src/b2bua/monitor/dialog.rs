@@ -182,6 +182,7 @@ impl B2bua {
                 &branch,
                 &ua,
                 None,
+                &[],
             );
             if let Some((bye, dest)) = bye {
                 if let Some(ctx) = self.send_request(now, bye, dest) {

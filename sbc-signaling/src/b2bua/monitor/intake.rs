@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use sbc_core::ids::{CallRef, LegSide};
-use sbc_core::monitoring::{JoinRequest, JoinTarget, JoinTicket, MonitorMode, Target};
+use sbc_core::monitoring::{
+    FeatureCodeError, JoinRequest, JoinTarget, JoinTicket, MonitorMode, Target,
+};
 
 use super::auth::{AuthStep, JoinAuthenticator};
 use super::PendingJoin;
@@ -31,23 +33,22 @@ impl B2bua {
         if config.supervisors.is_empty() {
             return false;
         }
-        let replaces = msg.header_by_name("Replaces").map(Replaces::parse);
-        let target = if replaces.is_some() {
-            // Resolved once the supervisor is authenticated (below): the target is
-            // the call whose dialog it names, in take-over.
-            None
-        } else {
-            let Some(user) = msg
-                .request_uri()
-                .and_then(|u| Uri::parse(u).ok())
-                .and_then(|u| u.user)
-            else {
-                return false;
-            };
-            match config.monitoring.feature_codes.parse(user) {
-                Ok(None) => return false,
-                Ok(Some(t)) => Some(Ok(t)),
-                Err(e) => Some(Err(e)),
+        let wanted = match msg.header_by_name("Replaces") {
+            // Resolved once the supervisor is authenticated (below).
+            Some(r) => Wanted::Replaces(Replaces::parse(r)),
+            None => {
+                let Some(user) = msg
+                    .request_uri()
+                    .and_then(|u| Uri::parse(u).ok())
+                    .and_then(|u| u.user)
+                else {
+                    return false;
+                };
+                match config.monitoring.feature_codes.parse(user) {
+                    Ok(None) => return false,
+                    Ok(Some(t)) => Wanted::Code(Ok(t)),
+                    Err(e) => Wanted::Code(Err(e)),
+                }
             }
         };
         if !has_sdp(msg) {
@@ -91,9 +92,9 @@ impl B2bua {
                 &[],
             ),
             AuthStep::Report(auth) => {
-                let (target, replaced_side) = match (target, replaces) {
-                    (Some(t), _) => (t, None),
-                    (None, Some(r)) => match self.replaced_dialog(r) {
+                let (target, replaced_side) = match wanted {
+                    Wanted::Code(t) => (t, None),
+                    Wanted::Replaces(r) => match self.replaced_dialog(r) {
                         Ok((call, side)) => (
                             Ok(JoinTarget {
                                 mode: MonitorMode::Takeover,
@@ -106,7 +107,6 @@ impl B2bua {
                             return true;
                         }
                     },
-                    (None, None) => return true,
                 };
                 if self.monitor.pending.len() >= MAX_PENDING {
                     self.reject(now, tx, msg, 503, "Service Unavailable", &[]);
@@ -191,6 +191,13 @@ impl B2bua {
         }
         true
     }
+}
+
+/// What a join INVITE asks for: a feature code (parsed), or the take-over of the
+/// dialog its `Replaces` names.
+enum Wanted<'a> {
+    Code(Result<JoinTarget, FeatureCodeError>),
+    Replaces(Result<Replaces<'a>, ()>),
 }
 
 /// A `Replaces` header (RFC 3891 §6.1): `call-id;to-tag=..;from-tag=..[;early-only]`.

@@ -28,10 +28,8 @@ use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{MonitorMode, MonitorSessionId};
 
 use crate::b2bua::anchor::origin_key;
-use crate::b2bua::build::{self, Hop, Payload};
-use crate::b2bua::dialog::view;
 use crate::b2bua::invite::has_sdp;
-use crate::b2bua::{routing, B2bua, CallEvent, ClientRole};
+use crate::b2bua::{B2bua, CallEvent};
 use crate::sdp::Sdp;
 use crate::sip::{Method, SipMessage};
 use crate::transaction::ServerTxId;
@@ -51,38 +49,20 @@ impl B2bua {
         }
         let agent_side = cm.agent_side;
         cm.taker = Some(session);
-        let branch = self.txl.new_branch();
-        let ua = self.user_agent();
-        let Some(c) = self.calls.get_mut(&call) else {
+        let Some(tag) = self
+            .calls
+            .get(&call)
+            .map(|c| c.leg(agent_side).local_tag.clone())
+        else {
             return;
         };
-        c.released = Some(agent_side);
-        let leg = c.leg_mut(agent_side);
-        let cseq = leg.next_cseq();
-        let tag = leg.local_tag.clone();
-        let dest = routing::next_hop(&leg.route_set, leg.remote_target.as_deref(), leg.peer);
-        let hop = Hop::for_peer(&self.settings, dest);
         let extra = [("Reason", RELEASE_REASON)];
-        let p = Payload {
-            extra: &extra,
-            user_agent: &ua,
-            ..Payload::default()
-        };
-        let bye = build::dialog_request(
-            &mut self.buf,
-            &view(leg),
-            hop,
-            Method::Bye,
-            cseq,
-            &branch,
-            p,
-        );
-        self.dialogs.remove(&tag);
-        if let Some(bye) = bye {
-            if let Some(ctx) = self.send_request(now, bye, dest) {
-                self.client_roles.insert(ctx, ClientRole::Own);
-            }
+        self.send_bye_with(now, call, agent_side, None, &extra);
+        // From now on the agent's leg is gone: no second BYE, its requests get 481.
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.released = Some(agent_side);
         }
+        self.dialogs.remove(&tag);
         let _span = crate::b2bua::call_span(call).entered();
         tracing::info!(%session, "supervisor took over; agent released");
         self.events

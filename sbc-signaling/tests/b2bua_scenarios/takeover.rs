@@ -19,7 +19,7 @@ use crate::monitor::{
     answered_call, ended, join_at, last_status, to_supervisor, Phone, JOIN_URI, PASSWORD,
     SUPERVISOR,
 };
-use crate::sim::{addr, Sim};
+use crate::sim::{addr, Sim, SBC, UAS};
 
 const SESSION: MonitorSessionId = MonitorSessionId(7);
 
@@ -175,6 +175,7 @@ fn take_over_releases_the_agent_and_the_supervisor_ends_the_call() {
 #[test]
 fn a_customer_hang_up_after_a_take_over_by_feature_code() {
     let (mut sim, call) = answered_call(62);
+    let (call_id, ours, theirs) = agent_dialog(&sim);
     supervisor_on(
         &mut sim,
         call,
@@ -185,12 +186,18 @@ fn a_customer_hang_up_after_a_take_over_by_feature_code() {
     assert_eq!(agent_byes(&sim).len(), 1, "{}", sim.trace_tail(20));
     assert_eq!(released(&sim), [(call, SESSION)]);
     // A late request from the released agent: its dialog is gone.
-    let now = sim.now;
+    let info = format!(
+        "INFO sip:sbc@{SBC} SIP/2.0\r\nVia: SIP/2.0/UDP {UAS};branch=z9hG4bKlate1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:agent@{UAS}>;tag={theirs}\r\n\
+         To: <sip:sbc@{SBC}>;tag={ours}\r\nCall-ID: {call_id}\r\nCSeq: 99 INFO\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    sim.inject(addr(UAS), info.as_bytes());
+    sim.run_for(Duration::from_millis(200));
     assert!(
-        !sim.uas.request(now, Method::Info) || {
-            sim.run_for(Duration::from_millis(300));
-            sim.uas.statuses(Method::Info).last() == Some(&481)
-        }
+        sim.uas.raw_text().contains("SIP/2.0 481"),
+        "{}",
+        sim.trace_tail(10)
     );
     let now = sim.now;
     assert!(sim.uac.bye(now));

@@ -10,10 +10,11 @@
 
 use std::time::Instant;
 
-use super::beep::{BeepStep, BEEP_PACKET_LEN};
+use super::beep::{BeepStep, BeepTrack, BEEP_PACKET_LEN};
 use super::group::{MonitorGroup, Route, AGENT};
 use super::slot_mut;
 use crate::egress::{SentMark, MIXER_SOURCE};
+use crate::mixer::{InputId, Mixer};
 use crate::packet::PacketKind;
 use crate::slot::StreamSlot;
 use crate::stats::{Counters, DropReason};
@@ -73,17 +74,13 @@ impl MonitorGroup {
                 break;
             }
             if let Some((track, input)) = &mut self.beep {
-                match track.step(&mut beep_pkt) {
-                    BeepStep::Push(n) => {
-                        let _ = self
-                            .mixer
-                            .push(*input, beep_pkt.get(..n).unwrap_or(&[]), now);
-                    }
-                    BeepStep::Finished => beep_over = true,
-                    BeepStep::Idle | BeepStep::Wait => {}
+                beep_over |= step_track(&mut self.mixer, track, *input, &mut beep_pkt, now);
+            }
+            if let Some((track, input)) = &mut self.notice {
+                if step_track(&mut self.mixer, track, *input, &mut beep_pkt, now) {
+                    self.end_notice();
                 }
             }
-            self.step_notice(&mut beep_pkt, now);
             let MonitorGroup { mixer, parties, .. } = self;
             for (output, pkt) in mixer.tick(now) {
                 let target = parties
@@ -100,21 +97,6 @@ impl MonitorGroup {
             return self.end_beep(slots);
         }
         TickOutcome::Running
-    }
-
-    /// Pushes the notice's next packet; when it ends, its supervisors hear their
-    /// steady mix again.
-    fn step_notice(&mut self, pkt: &mut [u8; BEEP_PACKET_LEN], now: Instant) {
-        let Some((track, input)) = &mut self.notice else {
-            return;
-        };
-        match track.step(pkt) {
-            BeepStep::Push(n) => {
-                let _ = self.mixer.push(*input, pkt.get(..n).unwrap_or(&[]), now);
-            }
-            BeepStep::Finished => self.end_notice(),
-            BeepStep::Idle | BeepStep::Wait => {}
-        }
     }
 
     /// A beep run ended: the agent goes back to its steady route (or, if monitoring
@@ -178,4 +160,24 @@ fn send_mixed(target: &mut StreamSlot, pkt: &[u8], now: Instant, io: &mut TickIo
 fn drop_packet(target: &StreamSlot, worker: &Counters, reason: DropReason) {
     target.counters.on_drop(reason);
     worker.on_drop(reason);
+}
+
+/// One tick of a sound track (the agent's beep, a supervisor's notice): its next
+/// packet into its mixer input. True once when the run is over.
+fn step_track(
+    mixer: &mut Mixer,
+    track: &mut BeepTrack,
+    input: InputId,
+    pkt: &mut [u8; BEEP_PACKET_LEN],
+    now: Instant,
+) -> bool {
+    match track.step(pkt) {
+        BeepStep::Push(n) => {
+            // A refused packet is counted in the input's stats.
+            let _ = mixer.push(input, pkt.get(..n).unwrap_or(&[]), now);
+            false
+        }
+        BeepStep::Finished => true,
+        BeepStep::Idle | BeepStep::Wait => false,
+    }
 }

@@ -18,6 +18,7 @@ use support::contact_center::{
 use support::tone::tone_ratio;
 use support::ua::rtp_log::{PacketRecord, PayloadKind};
 use support::ua::rtp_phone::{PhoneConfig, RtpPhone};
+use support::ua::rtp_tones::HEARD_SHARE;
 use support::ua::{Caller, PhoneCodec};
 
 /// The error tone's frequency.
@@ -28,11 +29,6 @@ const SETTLE: Duration = Duration::from_millis(600);
 /// How long after the key press the tone is looked for (it lasts 560 ms; the
 /// refusal is audited durably before it is played).
 const TONE_WINDOW: Duration = Duration::from_millis(2000);
-/// A tone counts as heard with this share of the received energy (two voices
-/// mixed each get about half).
-const HEARD: f64 = 0.2;
-/// ...and as absent below this share.
-const ABSENT: f64 = 0.02;
 /// A 20 ms packet carries the error tone above this share of its energy (the
 /// tone at -15 dBFS on two -12 dBFS voices: about 0.2)...
 const TONE_PACKET: f64 = 0.1;
@@ -60,23 +56,9 @@ fn bursts(shares: &[f64], threshold: f64) -> Vec<usize> {
 
 /// Asserts that `who` heard each of `want` and none of the other `TONES`.
 fn expect(who: &str, phone: &RtpPhone, from: Instant, to: Instant, want: &[f64]) {
-    let l = phone.listen_between(&TONES, from, to);
-    for hz in TONES {
-        let share = l.share(hz);
-        if want.contains(&hz) {
-            assert!(
-                share >= HEARD,
-                "{who} should hear {hz} Hz ({share:.3})\n{}",
-                l.describe()
-            );
-        } else {
-            assert!(
-                share <= ABSENT,
-                "{who} must not hear {hz} Hz ({share:.3})\n{}",
-                l.describe()
-            );
-        }
-    }
+    phone
+        .listen_between(&TONES, from, to)
+        .assert_hears(who, &TONES, want);
 }
 
 #[test]
@@ -137,7 +119,7 @@ fn a_refused_barge_plays_the_error_tone_to_the_supervisor_only() {
     let l = alice.listen_between(&TONES, pressed, toned);
     for hz in [CUSTOMER_HZ, AGENT_HZ] {
         assert!(
-            l.share(hz) >= HEARD,
+            l.share(hz) >= HEARD_SHARE,
             "alice during the tone, {hz} Hz\n{}",
             l.describe()
         );

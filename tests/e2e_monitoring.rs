@@ -22,11 +22,6 @@ const TONES: [f64; 3] = [CUSTOMER_HZ, AGENT_HZ, SUPERVISOR_HZ];
 /// How long a mode is measured, after it had time to settle.
 const WINDOW: Duration = Duration::from_millis(1200);
 const SETTLE: Duration = Duration::from_millis(600);
-/// A tone counts as heard with this share of the received energy (two voices
-/// mixed each get about half).
-const HEARD: f64 = 0.2;
-/// ...and as absent below this share.
-const ABSENT: f64 = 0.02;
 
 /// What each party hears over one window, as a readable table for failures.
 struct Heard {
@@ -47,15 +42,6 @@ impl Heard {
         }
     }
 
-    fn describe(&self) -> String {
-        format!(
-            "customer: {}\nagent: {}\nsupervisor: {}",
-            self.customer.describe(),
-            self.agent.describe(),
-            self.supervisor.describe()
-        )
-    }
-
     /// Asserts exactly `hears` (and none of the other tones) for each party.
     fn expect(&self, mode: &str, customer: &[f64], agent: &[f64], supervisor: &[f64]) {
         for (who, l, want) in [
@@ -63,22 +49,7 @@ impl Heard {
             ("agent", &self.agent, agent),
             ("supervisor", &self.supervisor, supervisor),
         ] {
-            for hz in TONES {
-                let share = l.share(hz);
-                if want.contains(&hz) {
-                    assert!(
-                        share >= HEARD,
-                        "{mode}: {who} should hear {hz} Hz (share {share:.3})\n{}",
-                        self.describe()
-                    );
-                } else {
-                    assert!(
-                        share <= ABSENT,
-                        "{mode}: {who} must not hear {hz} Hz (share {share:.3})\n{}",
-                        self.describe()
-                    );
-                }
-            }
+            l.assert_hears(&format!("{mode}: {who}"), &TONES, want);
         }
     }
 }

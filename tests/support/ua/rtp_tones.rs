@@ -124,6 +124,12 @@ pub struct StreamLevels {
     pub shares: Vec<ToneShare>,
 }
 
+/// A tone counts as heard with this share of the received energy (two voices mixed
+/// each get about half)...
+pub const HEARD_SHARE: f64 = 0.2;
+/// ...and as absent below this share.
+pub const ABSENT_SHARE: f64 = 0.02;
+
 /// The tones present in a window, per received stream.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Listening {
@@ -145,6 +151,28 @@ impl Listening {
     /// its energy on average.
     pub fn hears(&self, freq_hz: f64, min_share: f64) -> bool {
         self.share(freq_hz) >= min_share
+    }
+
+    /// Asserts that each of `want` is heard (a share of at least [`HEARD_SHARE`]) and
+    /// every other tone of `tones` is absent (at most [`ABSENT_SHARE`]); `who` names
+    /// the listener in the failure message.
+    pub fn assert_hears(&self, who: &str, tones: &[f64], want: &[f64]) {
+        for &hz in tones {
+            let share = self.share(hz);
+            if want.contains(&hz) {
+                assert!(
+                    share >= HEARD_SHARE,
+                    "{who} should hear {hz} Hz (share {share:.3})\n{}",
+                    self.describe()
+                );
+            } else {
+                assert!(
+                    share <= ABSENT_SHARE,
+                    "{who} must not hear {hz} Hz (share {share:.3})\n{}",
+                    self.describe()
+                );
+            }
+        }
     }
 
     /// Loud audio blocks over all streams (0: only silence or nothing).

@@ -136,6 +136,12 @@ fn on_call_event(service: &mut MonitorService, ev: CallEvent) -> Outcome {
             service.agent_released(call);
             Outcome::none()
         }
+        CallEvent::Transferred {
+            call, side, party, ..
+        } => {
+            service.call_transferred(call, side, &party);
+            Outcome::none()
+        }
         CallEvent::Started { .. } => Outcome::none(),
     }
 }

@@ -63,6 +63,7 @@ mod tests {
             accept_from: nets.iter().map(|n| n.parse::<IpNet>().unwrap()).collect(),
             srtp: Default::default(),
             srtp_suites: crate::media::SrtpSuite::ALL.to_vec(),
+            refer: Default::default(),
         }
     }
 

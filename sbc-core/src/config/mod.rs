@@ -34,6 +34,6 @@ pub use cidr::{IpNet, IpNetError};
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, Position};
 pub use load::EMBEDDED_DEFAULT_TOML;
 pub use schema::{
-    CdrConfig, Config, ListenConfig, LogConfig, MediaConfig, MetricsConfig, RouteConfig, SipConfig,
-    SrtpPolicy, TcpConfig, Transport, TrunkConfig,
+    CdrConfig, Config, ListenConfig, LogConfig, MediaConfig, MetricsConfig, ReferPolicy,
+    RouteConfig, SipConfig, SrtpPolicy, TcpConfig, Transport, TrunkConfig,
 };

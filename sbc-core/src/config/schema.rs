@@ -199,6 +199,28 @@ pub struct TrunkConfig {
     /// The SRTP suites this trunk may use, most preferred first; never empty.
     /// Default: every suite the SBC implements, strongest first.
     pub srtp_suites: Vec<SrtpSuite>,
+    /// What a REFER from this trunk's leg does (RFC 3515 transfer). Default `"handle"`.
+    pub refer: ReferPolicy,
+}
+
+/// What the SBC does with a REFER (call transfer, RFC 3515) received on a leg toward a
+/// trunk. TOML: `"handle"` (default), `"relay"` or `"reject"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReferPolicy {
+    /// The SBC carries the transfer out itself: it calls the Refer-To target through
+    /// its own routes and swaps it in for the sender's leg; the other party's leg and
+    /// media stay as they are, and the Refer-To never crosses the SBC.
+    #[default]
+    Handle,
+    /// The REFER is relayed to the other party like any in-dialog request, Refer-To
+    /// included (it may reveal the sender's network: for trusted peers only).
+    Relay,
+    /// REFER is refused with 403.
+    Reject,
+}
+
+impl ReferPolicy {
+    pub const NAMES: [&'static str; 3] = ["handle", "relay", "reject"];
 }
 
 /// A trunk's SRTP policy. TOML: `"off"`, `"optional"` (default) or `"mandatory"`.

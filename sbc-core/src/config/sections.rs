@@ -64,6 +64,7 @@ const TRUNK_KEYS: &[&str] = &[
     "accept_from",
     "srtp",
     "srtp_suites",
+    "refer",
 ];
 const ROUTE_KEYS: &[&str] = &["name", "ingress_trunk", "user_prefix", "target"];
 
@@ -280,6 +281,26 @@ fn trunk(d: &mut Decoder<'_>, t: &Section<'_>) -> TrunkConfig {
         accept_from,
         srtp: srtp_policy(d, t).unwrap_or_default(),
         srtp_suites: srtp_suites(d, t),
+        refer: refer_policy(d, t).unwrap_or_default(),
+    }
+}
+
+/// `refer`: "handle", "relay" or "reject" (any case); `None` when absent or invalid.
+fn refer_policy(d: &mut Decoder<'_>, t: &Section<'_>) -> Option<ReferPolicy> {
+    let p = d.string(t, "refer")?;
+    match p.value.to_ascii_lowercase().as_str() {
+        "handle" => Some(ReferPolicy::Handle),
+        "relay" => Some(ReferPolicy::Relay),
+        "reject" => Some(ReferPolicy::Reject),
+        _ => {
+            let msg = format!(
+                "unknown REFER policy `{}`; expected one of: {}",
+                p.value.escape_debug(),
+                ReferPolicy::NAMES.join(", ")
+            );
+            d.invalid(&p.path, p.pos, msg);
+            None
+        }
     }
 }
 

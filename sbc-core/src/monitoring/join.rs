@@ -95,6 +95,9 @@ pub enum SessionEnd {
     Cancelled,
     /// The media plane could not set the session up.
     MediaFailed,
+    /// The party the supervisor monitored transferred the call away (REFER): the
+    /// session does not follow the call to its new party.
+    Transferred,
 }
 
 impl SessionEnd {
@@ -105,6 +108,7 @@ impl SessionEnd {
             SessionEnd::CallGone => "call_gone",
             SessionEnd::Cancelled => "cancelled",
             SessionEnd::MediaFailed => "media_failed",
+            SessionEnd::Transferred => "transferred",
         }
     }
 }

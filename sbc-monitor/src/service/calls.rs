@@ -127,6 +127,48 @@ impl CallRegistry {
         self.unlink_agent(call, agent.as_ref());
     }
 
+    /// The party on `side` transferred the call to the party `party` describes. If
+    /// that was the agent, the call is re-identified from the new party alone (its
+    /// headers believed only from the call's own tenant's trunks, as at answer): the
+    /// call becomes the new agent's, or nobody's. A transfer by the other party
+    /// leaves the agent as it is. Unknown calls are ignored.
+    pub fn transferred(
+        &mut self,
+        policy: &Policy,
+        call: CallRef,
+        side: LegSide,
+        party: &PartyHints,
+    ) {
+        let Some(info) = self.calls.get(&call) else {
+            return;
+        };
+        let agent_left = info.agent.as_ref().is_some_and(|a| a.side == side);
+        if !agent_left && info.agent.is_some() {
+            return;
+        }
+        let (old, released, tenant) =
+            (info.agent.clone(), info.agent_released, info.tenant.clone());
+        if !released {
+            self.unlink_agent(call, old.as_ref());
+        }
+        let agent = tenant.as_ref().and_then(|t| {
+            let identity = identify_party(policy, t, party)?;
+            Some(AgentOnCall { identity, side })
+        });
+        if let (Some(t), Some(on)) = (&tenant, &agent) {
+            let id = &on.identity.agent;
+            self.seen.insert((t.clone(), id.clone()));
+            self.by_agent
+                .entry(id.clone())
+                .or_default()
+                .push((t.clone(), call));
+        }
+        if let Some(info) = self.calls.get_mut(&call) {
+            info.agent = agent;
+            info.agent_released = false;
+        }
+    }
+
     fn unlink_agent(&mut self, call: CallRef, agent: Option<&AgentOnCall>) {
         let Some(on) = agent else { return };
         let id = &on.identity.agent;

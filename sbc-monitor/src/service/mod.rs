@@ -31,7 +31,7 @@ mod sessions;
 
 use std::sync::Arc;
 
-use sbc_core::ids::{CallRef, StreamId, TrunkName};
+use sbc_core::ids::{CallRef, LegSide, StreamId, TrunkName};
 use sbc_core::monitoring::{JoinRequest, MonitorMode, MonitorSessionId, PartyHints, SessionEnd};
 
 use crate::audit::{AuditKind, UnixMillis};
@@ -87,6 +87,14 @@ impl MonitorService {
     /// take-over itself was audited when it was decided.
     pub fn agent_released(&mut self, call: CallRef) {
         self.calls.release_agent(call);
+    }
+
+    /// The party on `side` of `call` transferred it; `party` is the new party there
+    /// (the agent headers of its answer, from trunk `party.trunk`, and the Refer-To
+    /// URI). Sessions on the call were ended by signaling (`SessionEnd::Transferred`);
+    /// from now on a join finds the call under the new party's agent, if it is one.
+    pub fn call_transferred(&mut self, call: CallRef, side: LegSide, party: &PartyHints) {
+        self.calls.transferred(&self.policy, call, side, party);
     }
 
     /// A call ended. Its sessions stay until signaling reports each one's end.
@@ -220,3 +228,5 @@ mod tests;
 mod tests_sessions;
 #[cfg(test)]
 mod tests_takeover;
+#[cfg(test)]
+mod tests_transfer;

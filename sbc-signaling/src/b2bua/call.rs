@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 
 use super::headers::strip_tag;
 use super::srtp::{LegPolicies, StreamSrtp};
+use super::transfer::Transfer;
 use crate::net::Peer;
 use crate::sip::{HeaderName, SipMessage};
 use crate::transaction::{ClientTxId, ServerTxId};
@@ -160,6 +161,8 @@ pub struct Call {
     /// SBC answers the customer's in-dialog requests itself (`takeover`).
     pub released: Option<LegSide>,
     pub reinvite: Option<PendingReinvite>,
+    /// A transfer in progress (REFER handled by the SBC, see `transfer`).
+    pub transfer: Option<Box<Transfer>>,
     pub ingress: Option<TrunkName>,
     pub target: TrunkName,
     pub from_user: String,

@@ -1,12 +1,14 @@
 //! Requests inside a dialog: BYE from either side, re-INVITE (with glare handling,
-//! RFC 3261 §14.2), and everything else (INFO, UPDATE, PRACK, MESSAGE, NOTIFY, OPTIONS,
-//! REFER...) relayed to the other leg with the SDP re-anchored; their responses relayed
-//! back; ACKs for 2xx (late-offer answers travel in them); ACK timeouts.
+//! RFC 3261 §14.2), REFER (handed to `transfer` unless the sender's trunk relays it),
+//! and everything else (INFO, UPDATE, PRACK, MESSAGE, NOTIFY, OPTIONS...) relayed to the
+//! other leg with the SDP re-anchored; their responses relayed back; ACKs for 2xx
+//! (late-offer answers travel in them); ACK timeouts.
 
 use std::time::Instant;
 
 use rand::Rng;
 use sbc_core::call::EndCause;
+use sbc_core::config::ReferPolicy;
 use sbc_core::ids::{CallRef, LegSide};
 
 use super::anchor::{
@@ -116,11 +118,43 @@ impl B2bua {
                 .to_owned(),
         };
         let taken_over = answered && call.released.is_some();
+        // While a transfer target is being called, the session is not renegotiated:
+        // the target's offer was made from the session as it stood.
+        let transferring = call.transfer.is_some();
         match cseq.method {
+            Method::Bye if self.transferor_left(now, tx, id, side, &msg) => {}
             Method::Bye => self.on_bye(now, tx, id, side, msg, answered),
             method if taken_over => self.taken_over_request(now, tx, id, side, &msg, method),
             Method::Invite if !answered => self.reject(now, tx, &msg, 491, "Request Pending", &[]),
-            Method::Invite => self.on_reinvite(now, tx, id, side, msg),
+            Method::Invite => {
+                if transferring {
+                    self.reject(
+                        now,
+                        tx,
+                        &msg,
+                        491,
+                        "Request Pending (transfer in progress)",
+                        &[],
+                    );
+                } else {
+                    self.on_reinvite(now, tx, id, side, msg);
+                }
+            }
+            Method::Update if transferring && has_sdp(&msg) => {
+                self.reject(
+                    now,
+                    tx,
+                    &msg,
+                    491,
+                    "Request Pending (transfer in progress)",
+                    &[],
+                );
+            }
+            Method::Refer => {
+                if self.on_refer(now, tx, id, side, &msg) == ReferPolicy::Relay {
+                    self.relay_request(now, tx, id, side, msg, &incoming_tag);
+                }
+            }
             _ => {
                 self.relay_request(now, tx, id, side, msg, &incoming_tag);
             }

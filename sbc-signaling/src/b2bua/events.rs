@@ -2,7 +2,7 @@
 //! monitoring plane and the API's event stream).
 
 use sbc_core::call::Cdr;
-use sbc_core::ids::{CallRef, StreamId, TrunkName};
+use sbc_core::ids::{CallRef, LegSide, StreamId, TrunkName};
 use sbc_core::monitoring::{JoinRequest, MonitorSessionId, PartyHints, SessionEnd};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,15 @@ pub enum CallEvent {
     AgentReleased {
         call: CallRef,
         session: MonitorSessionId,
+    },
+    /// The party on `side` transferred the call (REFER): the party reached through
+    /// `target` now holds that side. `party` is what it said about itself (agent
+    /// headers of its answer, the Refer-To URI), for the monitoring plane.
+    Transferred {
+        call: CallRef,
+        side: LegSide,
+        target: TrunkName,
+        party: PartyHints,
     },
     /// A supervisor leg ended (or an admission could not be carried out).
     MonitorEnded {

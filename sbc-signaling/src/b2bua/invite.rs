@@ -243,6 +243,7 @@ impl B2bua {
             b_gone: false,
             released: None,
             reinvite: None,
+            transfer: None,
             ingress: ad.ingress.clone(),
             target: ad.target.clone(),
             from_user: ad.from_user.clone(),
@@ -660,13 +661,15 @@ impl B2bua {
         );
     }
 
-    /// A call deadline passed: Timer C, or the late-offer ACK guard.
+    /// A call deadline passed: Timer C (of the call, a re-INVITE or a transfer target),
+    /// or the late-offer ACK guard.
     pub(super) fn fire_call_timers(&mut self, now: Instant, id: CallRef, at: Instant) {
         let guard = self.calls.get(&id).and_then(|c| c.ack_guard) == Some(at);
         if guard {
             self.give_up_late_offer(now, id);
         }
         self.fire_reinvite_timer(now, id, at);
+        self.fire_transfer_timer(now, id, at);
         self.fire_timer_c(now, id, at);
     }
 
@@ -794,6 +797,7 @@ impl B2bua {
                 self.reject(now, tx, &r.req, status, reason, &[]);
             }
         }
+        self.abandon_transfer(now, id);
         self.end_monitoring(now, id);
         let Some(call) = self.calls.remove(&id) else {
             return;

@@ -10,7 +10,8 @@
 //! in-dialog requests and their responses), `build` (message construction), `headers`
 //! (what crosses the SBC), `anchor` (SDP and media), `malformed` (answers to unparseable
 //! requests), `routing` (URI to peer), `response_map` (final status mapping), `srtp`
-//! (each leg's SRTP policy, SDES offer/answer and the media plane's keys).
+//! (each leg's SRTP policy, SDES offer/answer and the media plane's keys), `transfer`
+//! (REFER carried out by the SBC), `monitor` (supervisor legs).
 
 mod anchor;
 mod build;
@@ -26,6 +27,7 @@ pub mod response_map;
 mod routing;
 pub mod settings;
 mod srtp;
+mod transfer;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -59,6 +61,8 @@ enum ClientRole {
         from: LegSide,
         method: Method,
     },
+    /// The INVITE to a transfer target (see `transfer`).
+    Transfer(CallRef),
     /// A request the SBC originated (BYE on hang-up, clean-up BYEs): no follow-up.
     Own,
 }
@@ -403,6 +407,7 @@ impl B2bua {
                 from,
                 method,
             }) => self.on_relay_response(now, tx, call, server_tx, from, method, msg),
+            Some(ClientRole::Transfer(call)) => self.on_transfer_response(now, tx, call, msg),
             Some(ClientRole::Own) | None => {
                 if (200..300).contains(&status)
                     && matches!(msg.cseq().map(|c| c.method), Ok(Method::Invite))
@@ -479,6 +484,9 @@ impl B2bua {
                 if let Some(r) = self.relayed.remove(&server_tx) {
                     self.reject(now, server_tx, &r.req, status, reason, &[]);
                 }
+            }
+            Some(ClientRole::Transfer(call)) => {
+                self.transfer_unanswered(now, tx, call, status, reason);
             }
             Some(ClientRole::Own) | None => {}
         }

@@ -24,3 +24,4 @@ mod srtp;
 mod takeover;
 mod timer_b;
 mod timer_c;
+mod transfer;

@@ -92,6 +92,9 @@ pub struct SimConfig {
     pub trunk_b: &'static str,
     /// Extra top-level TOML (tenants, supervisors, `[monitoring]`…), appended last.
     pub extra: &'static str,
+    /// Routes (and anything else) placed before the default route to `uas`, so they
+    /// win over it (the first matching route does).
+    pub routes: &'static str,
 }
 
 impl SimConfig {
@@ -103,6 +106,7 @@ impl SimConfig {
             trunk_a: None,
             trunk_b: "",
             extra: "",
+            routes: "",
         }
     }
 }
@@ -175,12 +179,14 @@ pub fn config_toml(cfg: &SimConfig) -> String {
     };
     let trunk_b = cfg.trunk_b;
     let extra = cfg.extra;
+    let routes = cfg.routes;
     format!(
         "[sip]\ntimer_c_secs = {timer_c_secs}\n\
          [[sip.listen]]\ntransport = \"udp\"\naddress = \"{SBC}\"\n\
          {trunk_a}\
          [[trunk]]\nname = \"uas\"\naddress = \"{UAS}\"\naccept_from = [\"10.0.0.0/8\"]\n\
          {trunk_b}\n\
+         {routes}\n\
          [[route]]\nname = \"default\"\ntarget = \"uas\"\n{extra}\n"
     )
 }

@@ -275,7 +275,25 @@ impl Ua {
         self.in_dialog(now, m, None, Kind::Other)
     }
 
+    /// REFER (RFC 3515) on the live dialog, with `Refer-To: refer_to` and `extra`.
+    pub fn refer(&mut self, now: Instant, refer_to: &str, extra: &[(&str, &str)]) -> bool {
+        let mut headers = vec![("Refer-To", refer_to)];
+        headers.extend_from_slice(extra);
+        self.in_dialog_with(now, Method::Refer, None, Kind::Other, &headers)
+    }
+
     fn in_dialog(&mut self, now: Instant, m: Method, body: Option<String>, kind: Kind) -> bool {
+        self.in_dialog_with(now, m, body, kind, &[])
+    }
+
+    fn in_dialog_with(
+        &mut self,
+        now: Instant,
+        m: Method,
+        body: Option<String>,
+        kind: Kind,
+        extra: &[(&str, &str)],
+    ) -> bool {
         let branch = self.txl.new_branch();
         let local = self.addr;
         let proxy = self.proxy;
@@ -284,14 +302,14 @@ impl Ua {
         };
         d.local_cseq += 1;
         let dest = ua_msg::resolve(d.route_set.first().unwrap_or(&d.remote_target), proxy);
-        let msg = ua_msg::in_dialog(
+        let msg = ua_msg::in_dialog_with(
             &mut self.buf,
             d,
             local,
-            m,
-            d.local_cseq,
+            (m, d.local_cseq),
             &branch,
             body.as_deref(),
+            extra,
         );
         let tx = self.send_request(now, msg, kind, dest);
         if matches!(kind, Kind::Reinvite { .. }) {

@@ -156,6 +156,19 @@ pub fn in_dialog(
     branch: &str,
     body: Option<&str>,
 ) -> SipMessage {
+    in_dialog_with(buf, d, local, (method, cseq), branch, body, &[])
+}
+
+/// As [`in_dialog`], with extra header fields (name, value) before the body.
+pub fn in_dialog_with(
+    buf: &mut BytesMut,
+    d: &Dialog,
+    local: SocketAddr,
+    (method, cseq): (Method, u32),
+    branch: &str,
+    body: Option<&str>,
+    extra: &[(&str, &str)],
+) -> SipMessage {
     let mut w = MessageWriter::request(buf, method, &uri_of(&d.remote_target));
     w.header(
         HeaderName::Via,
@@ -177,6 +190,9 @@ pub fn in_dialog(
     }
     if method == Method::Invite {
         w.header(HeaderName::Contact, &format!("<sip:ua@{local}>"));
+    }
+    for (name, value) in extra {
+        w.header_raw(name, value);
     }
     parse(match body {
         Some(b) => w.finish(Some("application/sdp"), b.as_bytes()),

@@ -72,6 +72,8 @@ pub struct OutgoingCall<'a> {
     pub(super) bye_at: Option<Instant>,
     /// The start lines of in-dialog requests from the far end, in order.
     pub(super) requests: Vec<String>,
+    /// NOTIFYs the far end sent in the dialog (REFER progress), answered 200.
+    pub(super) notifies: Vec<SipMessage>,
 }
 
 /// The state of the INVITE attempts of one call.
@@ -165,6 +167,7 @@ impl Caller {
             challenges: attempt.challenges,
             bye_at: None,
             requests: Vec::new(),
+            notifies: Vec::new(),
         })
     }
 

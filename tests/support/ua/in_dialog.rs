@@ -2,7 +2,8 @@
 //! non-INVITE requests of its own (BYE, INFO with a DTMF relay body) as
 //! client transactions with Timer E retransmissions (RFC 3261 §17.1.2),
 //! and the far end's requests: its BYE is answered 200 and remembered
-//! (`wait_bye`), INFO and OPTIONS get 200, anything else 501, and a
+//! (`wait_bye`), INFO and OPTIONS get 200, NOTIFY gets 200 and is kept (the
+//! progress of our REFER, `wait_notifies`), anything else 501, and a
 //! retransmitted 2xx of our INVITE is ACKed again (our ACK was lost).
 
 use std::net::SocketAddr;
@@ -73,6 +74,39 @@ impl OutgoingCall<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Sends REFER (RFC 3515) with `Refer-To: refer_to`; returns the final status.
+    pub fn refer(&mut self, refer_to: &str, timeout: Duration) -> Result<u16, UaError> {
+        let extra = [("Refer-To".to_owned(), refer_to.to_owned())];
+        let response = self.request("REFER", &extra, None, timeout)?;
+        Ok(response.status().unwrap_or_default())
+    }
+
+    /// Waits until the far end has sent at least `count` NOTIFYs; returns them all.
+    pub fn wait_notifies(
+        &mut self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<&[SipMessage], UaError> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        while self.notifies.len() < count {
+            if Instant::now() >= deadline {
+                return Err(UaError::timeout(
+                    format!("{count} NOTIFYs (got {})", self.notifies.len()),
+                    started.elapsed(),
+                ));
+            }
+            if let Some((msg, from)) = self.caller.sock.recv_until(deadline)? {
+                if msg.is_request() {
+                    self.handle_incoming(&msg, from)?;
+                } else {
+                    self.reack_if_invite_2xx(&msg)?;
+                }
+            }
+        }
+        Ok(&self.notifies)
     }
 
     /// Whether the far end has hung up (its BYE was seen and answered).
@@ -158,6 +192,10 @@ impl OutgoingCall<'_> {
                 (200, "OK")
             }
             Method::Info | Method::Options => (200, "OK"),
+            Method::Notify => {
+                self.notifies.push(msg.clone());
+                (200, "OK")
+            }
             _ => (501, "Not Implemented"),
         };
         let resp = message::response(msg, status, reason, None, None, None);

@@ -21,6 +21,7 @@ mod hints;
 mod intake;
 mod notice;
 mod takeover;
+mod transfer;
 
 use std::collections::HashMap;
 use std::time::Instant;

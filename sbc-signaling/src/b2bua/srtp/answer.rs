@@ -43,7 +43,7 @@ pub(super) fn line(
 }
 
 /// Checks the responder's answer against the SBC's offer; the keying if SRTP.
-fn check(
+pub(super) fn check(
     md: &MediaDescription<'_>,
     responder: &LegSrtp,
 ) -> Result<Option<SrtpKeying>, SrtpRefusal> {

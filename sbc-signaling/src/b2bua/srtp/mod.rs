@@ -10,7 +10,9 @@
 //!   and why an SDP is refused ([`SrtpRefusal`]);
 //! - `offer`: an offer received on one leg, and the offer the other leg gets;
 //! - `answer`: an answer received on one leg, and the answer the other leg gets;
-//! - `keying`: the conversion to the media port's `SrtpKeying`.
+//! - `keying`: the conversion to the media port's `SrtpKeying`;
+//! - `transfer`: the offer to a transfer target (a new peer on an existing leg: fresh
+//!   keys), the check of its answer, and the hand-over of the leg's state.
 //!
 //! Only m= sections with an RTP profile (RTP/AVP, RTP/AVPF and their SAVP forms) are
 //! subject to the policy; others (T.38 `udptl`, DTLS `UDP/TLS/RTP/SAVPF`) keep their
@@ -21,6 +23,9 @@
 mod answer;
 mod keying;
 mod offer;
+mod transfer;
+
+pub(super) use transfer::{target_offer, TargetSrtp};
 
 use rand::{CryptoRng, RngCore};
 use sbc_core::config::{SrtpPolicy, TrunkConfig};

@@ -83,7 +83,7 @@ pub(super) fn line(
 }
 
 /// The SRTP offer toward `leg`: one line per suite, tags 1..=n.
-fn offer_srtp(
+pub(super) fn offer_srtp(
     leg: &mut LegSrtp,
     suites: &[crate::sdp::Suite],
     base: &'static str,

@@ -566,3 +566,68 @@ fn errors_display_file_line_col_key() {
         "monitoring.toml:28:10: role[1].modes[0]: unknown mode `spy`; expected one of: listen, whisper, barge, takeover"
     );
 }
+
+#[test]
+fn supervisor_srtp_defaults_and_values() {
+    use sbc_core::config::SrtpPolicy;
+    use sbc_core::media::SrtpSuite;
+    let c = ok(BASE);
+    assert_eq!(c.monitoring.srtp, SrtpPolicy::Optional);
+    assert_eq!(c.monitoring.srtp_suites, SrtpSuite::ALL.to_vec());
+    let c = ok(&format!(
+        "{BASE}[monitoring]\nsrtp = \"Mandatory\"\n\
+         srtp_suites = [\"aes_cm_128_hmac_sha1_80\", \"AEAD_AES_128_GCM\"]\n"
+    ));
+    assert_eq!(c.monitoring.srtp, SrtpPolicy::Mandatory);
+    assert_eq!(
+        c.monitoring.srtp_suites,
+        [SrtpSuite::AesCm128HmacSha1_80, SrtpSuite::AeadAes128Gcm]
+    );
+    let c = ok(&format!("{BASE}[monitoring]\nsrtp = \"off\"\n"));
+    assert_eq!(c.monitoring.srtp, SrtpPolicy::Off);
+}
+
+#[test]
+fn supervisor_srtp_rules() {
+    let m = |body: &str| format!("{BASE}[monitoring]\n{body}");
+    assert_one(
+        &m("srtp = \"required\"\n"),
+        "monitoring.srtp",
+        27,
+        "unknown SRTP policy `required`; expected one of: off, optional, mandatory",
+    );
+    assert_one(&m("srtp = 1\n"), "monitoring.srtp", 27, "expected a string");
+    assert_one(
+        &m("srtp_suites = [\"AEAD_AES_256_GCM\", \"F8_128_HMAC_SHA1_80\"]\n"),
+        "monitoring.srtp_suites[1]",
+        27,
+        "unknown SRTP suite `F8_128_HMAC_SHA1_80`",
+    );
+    assert_one(
+        &m("srtp_suites = []\n"),
+        "monitoring.srtp_suites",
+        27,
+        "must name at least one suite",
+    );
+    assert_one(
+        &m("srtp_suites = [\"AEAD_AES_128_GCM\", \"aead_aes_128_gcm\"]\n"),
+        "monitoring.srtp_suites[1]",
+        27,
+        "listed twice",
+    );
+    // An unknown key of the section is still refused, with a suggestion.
+    assert_one(
+        &m("srtp_suite = []\n"),
+        "monitoring.srtp_suite",
+        27,
+        "did you mean `srtp_suites`?",
+    );
+    // The error renders as FILE:LINE:COL: KEY: MESSAGE.
+    let e = errors(&m("srtp = \"sometimes\"\n"));
+    assert!(
+        e[0].to_string()
+            .starts_with("monitoring.toml:27:1: monitoring.srtp: unknown SRTP policy"),
+        "{}",
+        e[0]
+    );
+}

@@ -1,9 +1,11 @@
 //! Decoding `[monitoring]` (feature codes, agent headers, digest realm and failure
-//! limits) and `[audit]` (the audit database and its retention).
+//! limits, SRTP on supervisors' legs) and `[audit]` (the audit database and its
+//! retention). `srtp` and `srtp_suites` are decoded like a trunk's (`srtp`).
 
 use std::path::PathBuf;
 
 use super::decode::{Decoder, Section};
+use super::srtp::{srtp_policy, srtp_suites};
 use crate::monitoring::{
     AgentHeaderNames, AuditConfig, FeatureCodes, MonitorMode, MonitoringConfig,
 };
@@ -16,6 +18,8 @@ pub(crate) const MONITORING_KEYS: &[&str] = &[
     "max_auth_failures",
     "failure_window_secs",
     "block_secs",
+    "srtp",
+    "srtp_suites",
 ];
 const FEATURE_CODE_KEYS: &[&str] = &["listen", "whisper", "barge", "takeover"];
 const AGENT_HEADER_KEYS: &[&str] = &["agent", "queue", "team"];
@@ -32,6 +36,8 @@ pub(crate) fn monitoring(d: &mut Decoder<'_>, root: &Section<'_>) -> MonitoringC
         max_auth_failures: d.num(&s, "max_auth_failures", 1, 1000, def.max_auth_failures),
         failure_window: d.secs(&s, "failure_window_secs", 1, 86_400, def.failure_window),
         block_for: d.secs(&s, "block_secs", 1, 86_400, def.block_for),
+        srtp: srtp_policy(d, &s).unwrap_or(def.srtp),
+        srtp_suites: srtp_suites(d, &s),
     }
 }
 

@@ -1,11 +1,14 @@
 //! `[monitoring]` and `[audit]`: how supervisors join (feature codes, digest realm and
-//! failure limits), where agent identity is read from, and where the audit log lives.
+//! failure limits, SRTP on their legs), where agent identity is read from, and where
+//! the audit log lives.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use super::feature_code::FeatureCodes;
 use super::identity::AgentHeaderNames;
+use crate::config::SrtpPolicy;
+use crate::media::SrtpSuite;
 
 /// `[monitoring]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,13 @@ pub struct MonitoringConfig {
     pub failure_window: Duration,
     /// How long a source or username stays blocked (`block_secs`, default 300).
     pub block_for: Duration,
+    /// SRTP (SDES) on supervisors' legs (`srtp`, default optional): `off` refuses an
+    /// RTP/SAVP offer, `optional` answers SRTP to SRTP and plain to plain,
+    /// `mandatory` refuses a plain offer. Same spelling as a trunk's `srtp`.
+    pub srtp: SrtpPolicy,
+    /// Suites accepted from a supervisor, most preferred first (`srtp_suites`, same
+    /// names as a trunk's); never empty. Default: every suite, strongest first.
+    pub srtp_suites: Vec<SrtpSuite>,
 }
 
 impl Default for MonitoringConfig {
@@ -38,6 +48,8 @@ impl Default for MonitoringConfig {
             max_auth_failures: 5,
             failure_window: Duration::from_secs(60),
             block_for: Duration::from_secs(300),
+            srtp: SrtpPolicy::Optional,
+            srtp_suites: SrtpSuite::ALL.to_vec(),
         }
     }
 }

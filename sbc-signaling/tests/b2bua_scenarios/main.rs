@@ -18,6 +18,7 @@ mod hold_resume;
 mod late_offer;
 mod loss_30pct;
 mod monitor;
+mod monitor_srtp;
 mod reinvite_glare;
 mod reinvite_variants;
 mod srtp;

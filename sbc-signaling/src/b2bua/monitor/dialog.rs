@@ -1,13 +1,14 @@
 //! Requests inside a supervisor's dialog, and its end: BYE from the supervisor, BYE
 //! from the SBC when the monitored call ends, INFO digits (`application/dtmf-relay`,
-//! the SIP way to press 1-4), re-INVITE refreshes.
+//! the SIP way to press 1-4), re-INVITE refreshes (same answer, same SRTP keys: a
+//! re-offer that changes the crypto gets 488, see `srtp`).
 
 use std::time::Instant;
 
 use sbc_core::ids::CallRef;
 use sbc_core::monitoring::{MonitorSessionId, SessionEnd};
 
-use super::answer;
+use super::{answer, srtp};
 use crate::b2bua::build::{self, Payload};
 use crate::b2bua::dialog::bye_request;
 use crate::b2bua::invite::{has_sdp, SDP};
@@ -74,7 +75,9 @@ impl B2bua {
     }
 
     /// A re-INVITE from the supervisor (session refresh, new address): the same answer
-    /// again, with the media plane pointed at the new address.
+    /// again (with the same SRTP line and key), with the media plane pointed at the new
+    /// address and given the same keying (its SRTP contexts survive). A re-offer that
+    /// changes the leg's crypto is refused (488) and changes nothing.
     fn monitor_reinvite(
         &mut self,
         now: Instant,
@@ -82,21 +85,32 @@ impl B2bua {
         msg: &SipMessage,
         session: MonitorSessionId,
     ) {
+        const REKEY: &str =
+            "Not Acceptable Here (a re-INVITE may not change the supervisor's SRTP keys)";
         let Some(leg) = self.monitor.legs.get(&session) else {
             return;
         };
         let stream = leg.stream;
         if has_sdp(msg) {
-            match answer::accept(msg.body()) {
-                Ok(acc) => {
-                    if let Err(e) = self.media.set_remote(stream, acc.remote) {
-                        tracing::warn!(%session, error = %e, "supervisor re-INVITE not applied");
+            let keys = leg.srtp.as_ref();
+            let acc = match answer::accept(msg.body(), &srtp::Policy::pinned(keys)) {
+                Ok(acc) => acc,
+                Err(e) if e.is_srtp() => return self.reject(now, tx, msg, 488, REKEY, &[]),
+                Err(e) => return self.reject(now, tx, msg, 488, e.reason(), &[]),
+            };
+            let remote = match (keys, &acc.crypto) {
+                (None, None) => acc.remote,
+                (Some(keys), Some(line)) if keys.same_peer(line) => match keys.keying() {
+                    Ok(keying) => acc.remote.with_srtp(keying),
+                    Err(_) => {
+                        let reason = "Server Internal Error (SRTP keys)";
+                        return self.reject(now, tx, msg, 500, reason, &[]);
                     }
-                }
-                Err(e) => {
-                    let reason = format!("Not Acceptable Here ({e})");
-                    return self.reject(now, tx, msg, 488, &reason, &[]);
-                }
+                },
+                _ => return self.reject(now, tx, msg, 488, REKEY, &[]),
+            };
+            if let Err(e) = self.media.set_remote(stream, remote) {
+                tracing::warn!(%session, error = %e, "supervisor re-INVITE not applied");
             }
         }
         let Some(leg) = self.monitor.legs.get(&session) else {

@@ -5,7 +5,9 @@
 //! plane as `CallEvent::MonitorJoin`. The plane authorizes it, writes the audit record
 //! durably, and only then calls back `monitor_admit` (200 with the mixer's stream,
 //! `answer`) or `monitor_refuse`. Admitted legs are small UAS dialogs (`dialog`):
-//! ACK, BYE, INFO digits, re-INVITE refreshes; they end with the monitored call.
+//! ACK, BYE, INFO digits, re-INVITE refreshes; they end with the monitored call, or
+//! when it is transferred away from the agent (`transfer`). A leg may be SDES-SRTP
+//! under `[monitoring] srtp` (`srtp`).
 //!
 //! The monitored call's own dialogs are not touched: a mode is only a media plane
 //! picture (`MonitoredMedia`), rebuilt from every supervisor leg of the call. The one
@@ -20,6 +22,7 @@ mod dialog;
 mod hints;
 mod intake;
 mod notice;
+mod srtp;
 mod takeover;
 mod transfer;
 
@@ -54,6 +57,9 @@ struct SupervisorLeg {
     dialog: Leg,
     stream: StreamId,
     mode: MonitorMode,
+    /// SDES keys of an SRTP leg (`srtp`), `None` for plain RTP; fixed for the leg's
+    /// life (a re-INVITE repeats them).
+    srtp: Option<srtp::LegKeys>,
 }
 
 /// The monitoring of one call: who the agent is and its supervisors, in join order.
@@ -187,33 +193,46 @@ impl B2bua {
         if call.media.first().copied().flatten().is_none() {
             return Err(GONE);
         }
-        let accepted = answer::accept(p.req.body()).map_err(|_| {
+        let policy = srtp::Policy::of(&self.settings.config.monitoring);
+        let mut accepted = answer::accept(p.req.body(), &policy)
+            .map_err(|e| (488, e.reason(), SessionEnd::MediaFailed))?;
+        // SRTP: the SBC's key for the accepted line, and the keying the media plane
+        // protects the supervisor's stream with.
+        let srtp_failed = |e: srtp::KeyProblem| {
+            tracing::warn!(call = %adm.call, error = %e, "supervisor SRTP keys not set up");
             (
-                488,
-                "Not Acceptable Here (monitoring needs plain RTP audio)",
+                500,
+                "Server Internal Error (SRTP keys)",
                 SessionEnd::MediaFailed,
             )
-        })?;
+        };
+        let (keys, remote) = match accepted.crypto.take() {
+            Some(peer) => {
+                let mut rng = &mut *self.key_rng;
+                let keys = srtp::LegKeys::new(peer, &mut rng).map_err(srtp_failed)?;
+                let keying = keys.keying().map_err(srtp_failed)?;
+                (Some(keys), accepted.remote.clone().with_srtp(keying))
+            }
+            None => (None, accepted.remote.clone()),
+        };
         let media_failed = (503, "Service Unavailable (media)", SessionEnd::MediaFailed);
         let (stream, local) = self
             .media
             .allocate_monitor(adm.call)
             .map_err(|_| media_failed)?;
-        if self
-            .media
-            .set_remote(stream, accepted.remote.clone())
-            .is_err()
-        {
+        if self.media.set_remote(stream, remote).is_err() {
             self.media.release_stream(stream);
             return Err(media_failed);
         }
         let tag = self.token(12);
         let session_id = u64::from(self.rng_u32());
+        let crypto = keys.as_ref().map(srtp::LegKeys::answer_line);
         let body = answer::write(
             &accepted,
             local.rtp,
             self.settings.media_ip,
             (session_id, 1),
+            crypto.as_deref().map(String::as_str),
         );
         let hop = self.hop(p.from);
         let ua = self.user_agent();
@@ -255,6 +274,7 @@ impl B2bua {
                 dialog,
                 stream,
                 mode: adm.mode,
+                srtp: keys,
             },
         );
         if let Err(e) = self.push_monitoring(adm.call) {

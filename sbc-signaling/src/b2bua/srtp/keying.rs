@@ -30,7 +30,7 @@ fn suite_to(suite: &Suite) -> Option<SrtpSuite> {
 }
 
 /// The media-port key of a usable line (one key; an MKI of at most 4 octets).
-fn key_of(attr: &CryptoAttr) -> Result<SrtpKey, SrtpRefusal> {
+pub(in crate::b2bua) fn key_of(attr: &CryptoAttr) -> Result<SrtpKey, SrtpRefusal> {
     let suite = suite_to(&attr.suite).ok_or(SrtpRefusal::Internal)?;
     let key = attr.key().ok_or(SrtpRefusal::Internal)?;
     let mut key_salt = Zeroizing::new([0u8; 64]);

@@ -21,7 +21,7 @@
 //! that leg is plain. Keys are never logged: `KeyParam` and `CryptoAttr` redact them.
 
 mod answer;
-mod keying;
+pub(super) mod keying;
 mod offer;
 mod transfer;
 

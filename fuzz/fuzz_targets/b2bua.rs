@@ -219,7 +219,8 @@ impl Harness {
                 CallEvent::MonitorDigit { session, digit } => switches.push((session, digit)),
                 CallEvent::MonitorStarted { .. }
                 | CallEvent::AgentReleased { .. }
-                | CallEvent::MonitorEnded { .. } => {}
+                | CallEvent::MonitorEnded { .. }
+                | CallEvent::Transferred { .. } => {}
             }
         }
         for (session, digit) in switches {

@@ -544,7 +544,7 @@ impl B2bua {
     }
 
     /// Each provisional to a relayed re-INVITE restarts its Timer C (§16.7 step 2).
-    fn restart_reinvite_timer(&mut self, now: Instant, id: CallRef) {
+    pub(super) fn restart_reinvite_timer(&mut self, now: Instant, id: CallRef) {
         let deadline = now + self.settings.config.sip.timer_c;
         if let Some(p) = self.calls.get_mut(&id).and_then(|c| c.reinvite.as_mut()) {
             p.deadline = deadline;

@@ -63,6 +63,8 @@ enum ClientRole {
     },
     /// The INVITE to a transfer target (see `transfer`).
     Transfer(CallRef),
+    /// The SBC's own re-INVITE taking a party off hold after a transfer.
+    Resume(CallRef),
     /// A request the SBC originated (BYE on hang-up, clean-up BYEs): no follow-up.
     Own,
 }
@@ -408,6 +410,7 @@ impl B2bua {
                 method,
             }) => self.on_relay_response(now, tx, call, server_tx, from, method, msg),
             Some(ClientRole::Transfer(call)) => self.on_transfer_response(now, tx, call, msg),
+            Some(ClientRole::Resume(call)) => self.on_resume_response(now, tx, call, msg),
             Some(ClientRole::Own) | None => {
                 if (200..300).contains(&status)
                     && matches!(msg.cseq().map(|c| c.method), Ok(Method::Invite))
@@ -488,6 +491,7 @@ impl B2bua {
             Some(ClientRole::Transfer(call)) => {
                 self.transfer_unanswered(now, tx, call, status, reason);
             }
+            Some(ClientRole::Resume(call)) => self.resume_unanswered(tx, call),
             Some(ClientRole::Own) | None => {}
         }
     }

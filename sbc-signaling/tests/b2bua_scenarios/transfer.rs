@@ -480,3 +480,79 @@ fn supervisors_of_a_transferred_call_are_released() {
     assert!(picture.supervisors.is_empty(), "back to the plain relay");
     assert_eq!(sim.sbc.monitor_footprint(), 0);
 }
+
+#[test]
+fn a_customer_held_before_the_transfer_is_taken_off_hold() {
+    let mut sim = answered(config(82, "", ""));
+    // The agent holds the customer, then transfers.
+    let now = sim.now;
+    assert!(sim.uas.reinvite(now, Some("sendonly")));
+    sim.run_for(Duration::from_millis(500));
+    assert_eq!(sim.uas.statuses(Method::Invite).last(), Some(&200));
+    let held = sim.uac.requests_of(Method::Invite).len();
+    assert_eq!(held, 1);
+    refer(&mut sim, &[]);
+    let invite = to_target(&sim, Some(Method::Invite)).pop().expect("INVITE");
+    assert!(String::from_utf8_lossy(invite.body()).contains("a=sendrecv"));
+    sim.uac.media_port = 4100;
+    target_replies(&mut sim, 200, Some(TARGET_SDP));
+    // The SBC re-INVITEs the customer: the same session, sendrecv, a new o= version.
+    let resumes = sim.uac.requests_of(Method::Invite);
+    assert_eq!(resumes.len(), 2, "{}", sim.trace_tail(20));
+    let (before, after) = (
+        String::from_utf8_lossy(resumes[0].body()).into_owned(),
+        String::from_utf8_lossy(resumes[1].body()).into_owned(),
+    );
+    assert!(
+        before.contains("a=sendonly") && after.contains("a=sendrecv"),
+        "{after}"
+    );
+    let version = |sdp: &str| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("o="))
+            .and_then(|o| o.split(' ').nth(2))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    assert_eq!(version(&after), version(&before).map(|v| v + 1));
+    assert_eq!(sdp_port(resumes[1].body()), sdp_port(resumes[0].body()));
+    // Its answer is applied: the customer moved its media.
+    sim.run_for(Duration::from_millis(300));
+    let remotes = sim.media.snapshot().remotes_facing(LegSide::A);
+    assert_eq!(
+        remotes.last().and_then(|r| r.rtp).map(|a| a.port()),
+        Some(4100)
+    );
+    assert!(sim.uac.got(Method::Ack), "the customer's 200 is ACKed");
+    // The re-INVITE slot is free again: the customer's next re-INVITE reaches the
+    // target (not 491).
+    let now = sim.now;
+    assert!(sim.uac.reinvite(now, Some("sendrecv")));
+    sim.run_for(Duration::from_millis(300));
+    assert!(!sim.uac.statuses(Method::Invite).contains(&491));
+    let in_target_dialog = to_target(&sim, Some(Method::Invite))
+        .iter()
+        .filter(|m| m.call_id() == invite.call_id() && m.to_hdr().is_ok_and(|t| t.tag().is_some()))
+        .count();
+    assert!(in_target_dialog >= 1, "{}", sim.trace_tail(20));
+}
+
+#[test]
+fn no_media_for_the_target_is_reported_in_the_notify() {
+    let mut sim = answered(config(83, "", ""));
+    sim.media.exhaust();
+    refer(&mut sim, &[]);
+    assert_eq!(sim.uas.statuses(Method::Refer), [202]);
+    assert_eq!(
+        notifies(&sim),
+        [
+            ("SIP/2.0 100 Trying".into(), "active".into()),
+            (
+                "SIP/2.0 503 Service Unavailable (no media ports)".into(),
+                "terminated".into()
+            )
+        ]
+    );
+    assert!(to_target(&sim, Some(Method::Invite)).is_empty());
+    assert!(sim.uas.requests_of(Method::Bye).is_empty());
+    assert!(sim.cdrs().is_empty());
+}

@@ -25,7 +25,7 @@ pub(super) mod keying;
 mod offer;
 mod transfer;
 
-pub(super) use transfer::{target_offer, TargetSrtp};
+pub(super) use transfer::{reoffered, target_offer, TargetSrtp};
 
 use rand::{CryptoRng, RngCore};
 use sbc_core::config::{SrtpPolicy, TrunkConfig};

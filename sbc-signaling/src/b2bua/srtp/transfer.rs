@@ -18,7 +18,9 @@ use smallvec::SmallVec;
 
 use super::answer::check;
 use super::offer::offer_srtp;
-use super::{rtp_profile, KeyRng, LegPolicy, LegSrtp, Offered, SectionRewrite, SrtpRefusal};
+use super::{
+    parsed_lines, rtp_profile, KeyRng, LegPolicy, LegSrtp, Offered, SectionRewrite, SrtpRefusal,
+};
 use super::{SrtpPolicy, StreamSrtp};
 use crate::sdp::crypto::plain_proto;
 use crate::sdp::Sdp;
@@ -65,6 +67,35 @@ pub(in crate::b2bua) fn target_offer(
         sections.push(section);
     }
     Ok((state, sections))
+}
+
+/// The SBC re-offers `side` the session it last sent it (`transfer::resume`): what
+/// it offers on each m= line is what that SDP carries, the SBC's own crypto lines
+/// (its keys unchanged) or plain RTP, and the answer is checked against that.
+pub(in crate::b2bua) fn reoffered(
+    state: &mut SmallVec<[StreamSrtp; 2]>,
+    side: LegSide,
+    sdp: &Sdp<'_>,
+) {
+    if state.len() < sdp.media().len() {
+        state.resize_with(sdp.media().len(), StreamSrtp::default);
+    }
+    for (md, stream) in sdp.media().iter().zip(state.iter_mut()) {
+        let leg = match side {
+            LegSide::A => &mut stream.a,
+            LegSide::B => &mut stream.b,
+        };
+        leg.offered = match rtp_profile(md.proto) {
+            None => None,
+            Some((_, true)) if md.port != 0 => Some(Offered::Srtp(
+                parsed_lines(md)
+                    .into_iter()
+                    .map(|l| (l.tag, l.suite))
+                    .collect(),
+            )),
+            Some(_) => Some(Offered::Plain),
+        };
+    }
 }
 
 impl TargetSrtp {

@@ -22,6 +22,9 @@
 //!   gap. The sender gets NOTIFY `200 OK` and a BYE. On a failure the sender gets
 //!   the final status in a NOTIFY and the call stays as it was (RFC 5589 §6: the
 //!   transferor keeps the call);
+//! - if the sender had held the other party before it transferred (the usual way),
+//!   the other party is still on hold: the SBC re-INVITEs it with the same session,
+//!   sendrecv (`resume`), so that it talks to the target;
 //! - if the sender hangs up while the target is being called (a common blind
 //!   transfer), the other party stays on: a 2xx connects it to the target, a failure
 //!   ends the call;
@@ -31,6 +34,7 @@
 
 mod notify;
 mod offer;
+mod resume;
 mod target;
 
 use std::time::Instant;
@@ -167,26 +171,29 @@ impl B2bua {
             format!("refer;id={cseq}")
         });
         target.referred_by = msg.header(HeaderName::ReferredBy).map(str::to_owned);
-        self.call_target(now, id, side, &trunk, target)?;
+        // Accepted first (RFC 3515 §2.4.2: what follows is reported by NOTIFY), so the
+        // sender hears 202 and 100 Trying before the target's INVITE leaves.
         let extra: &[(&str, &str)] = if subscribe {
             &[]
         } else {
             &[("Refer-Sub", "false")]
         };
         self.reject(now, tx, msg, 202, "Accepted", extra);
-        if let Some(event) = self.transfer_event(id) {
-            self.notify_refer(now, id, side, &event, (100, "Trying"), false);
+        let event = target.event.clone();
+        if let Some(event) = &event {
+            self.notify_refer(now, id, side, event, (100, "Trying"), false);
         }
         let _span = super::call_span(id).entered();
-        tracing::info!(target_trunk = %trunk.name, "transfer started");
+        match self.call_target(now, id, side, &trunk, target) {
+            Ok(()) => tracing::info!(target_trunk = %trunk.name, "transfer started"),
+            Err((status, reason)) => {
+                tracing::warn!(status, reason, "transfer target not called");
+                if let Some(event) = &event {
+                    self.notify_refer(now, id, side, event, (status, reason), true);
+                }
+            }
+        }
         Ok(())
-    }
-
-    fn transfer_event(&self, id: CallRef) -> Option<String> {
-        self.calls
-            .get(&id)
-            .and_then(|c| c.transfer.as_ref())
-            .and_then(|t| t.event.clone())
     }
 }
 

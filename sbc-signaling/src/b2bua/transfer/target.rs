@@ -401,6 +401,7 @@ impl B2bua {
         }
         self.dialogs.remove(&old.local_tag);
         self.dialogs.insert(new_tag, (id, side));
+        self.resume_after_transfer(now, id, side.other());
         let _span = crate::b2bua::call_span(id).entered();
         tracing::info!(target_trunk = %t.trunk, "transfer completed");
         self.events.push_back(CallEvent::Transferred {

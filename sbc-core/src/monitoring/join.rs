@@ -98,6 +98,9 @@ pub enum SessionEnd {
     /// The party the supervisor monitored transferred the call away (REFER): the
     /// session does not follow the call to its new party.
     Transferred,
+    /// The supervisor's phone never acknowledged the SBC's 200 (RFC 3261 §13.3.1.4):
+    /// the SBC hung the leg up.
+    AckTimeout,
 }
 
 impl SessionEnd {
@@ -109,6 +112,7 @@ impl SessionEnd {
             SessionEnd::Cancelled => "cancelled",
             SessionEnd::MediaFailed => "media_failed",
             SessionEnd::Transferred => "transferred",
+            SessionEnd::AckTimeout => "ack_timeout",
         }
     }
 }

@@ -670,6 +670,9 @@ impl B2bua {
 
     /// The caller never ACKed our 2xx (Timer L): the SBC hangs up both legs (§13.3.1.4).
     pub(super) fn on_ack_timeout(&mut self, now: Instant, tx: ServerTxId) {
+        if self.monitor_ack_timeout(now, tx) {
+            return;
+        }
         let Some(&id) = self.server_roles.get(&tx) else {
             return;
         };

@@ -19,6 +19,7 @@ mod late_offer;
 mod loss_30pct;
 mod monitor;
 mod monitor_srtp;
+mod monitor_unacked;
 mod reinvite_glare;
 mod reinvite_variants;
 mod srtp;

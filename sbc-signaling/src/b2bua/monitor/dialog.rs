@@ -176,6 +176,37 @@ impl B2bua {
         self.monitor_ended(session, end);
     }
 
+    /// The supervisor's phone never ACKed the 200 of the join `tx` (true; false if
+    /// `tx` is not a join): the leg is hung up with a BYE (RFC 3261 §13.3.1.4), as if
+    /// the supervisor had left, and ends as `AckTimeout`.
+    pub(in crate::b2bua) fn monitor_ack_timeout(&mut self, now: Instant, tx: ServerTxId) -> bool {
+        let Some(session) = self.monitor.answered_by.remove(&tx) else {
+            return false;
+        };
+        let Some(mut dialog) = self.monitor.legs.get(&session).map(|l| l.dialog.clone()) else {
+            return true;
+        };
+        let branch = self.txl.new_branch();
+        let ua = self.user_agent();
+        let extra = [("Reason", "SIP;cause=408;text=\"No ACK\"")];
+        let bye = bye_request(
+            &mut self.buf,
+            &self.settings,
+            &mut dialog,
+            &branch,
+            &ua,
+            None,
+            &extra,
+        );
+        if let Some((bye, dest)) = bye {
+            if let Some(ctx) = self.send_request(now, bye, dest) {
+                self.client_roles.insert(ctx, ClientRole::Own);
+            }
+        }
+        self.end_supervisor_leg(now, session, SessionEnd::AckTimeout);
+        true
+    }
+
     /// The monitored call is ending: BYE to every supervisor on it (their streams go
     /// with the call's).
     pub(in crate::b2bua) fn end_monitoring(&mut self, now: Instant, call: CallRef) {
@@ -187,6 +218,7 @@ impl B2bua {
                 continue;
             };
             self.monitor.by_tag.remove(&leg.dialog.local_tag);
+            self.monitor.answered_by.retain(|_, s| *s != session);
             let branch = self.txl.new_branch();
             let ua = self.user_agent();
             let bye = bye_request(

@@ -84,6 +84,9 @@ pub(super) struct MonitorLegs {
     legs: HashMap<MonitorSessionId, SupervisorLeg>,
     by_tag: HashMap<String, MonitorSessionId>,
     by_call: HashMap<CallRef, CallMonitoring>,
+    /// The join INVITE's server transaction of each admitted leg, until the leg ends:
+    /// its `AckTimeout` (no ACK for the 200) names the leg to hang up.
+    answered_by: HashMap<ServerTxId, MonitorSessionId>,
 }
 
 impl MonitorLegs {
@@ -284,6 +287,7 @@ impl B2bua {
         }
         self.monitor.by_tag.insert(tag, adm.session);
         self.respond(now, p.tx, resp);
+        self.monitor.answered_by.insert(p.tx, adm.session);
         let _span = super::call_span(adm.call).entered();
         tracing::info!(session = %adm.session, mode = adm.mode.as_str(), "supervisor joined");
         self.events.push_back(CallEvent::MonitorStarted {
@@ -343,6 +347,7 @@ impl B2bua {
     fn forget_leg(&mut self, session: MonitorSessionId) -> Option<SupervisorLeg> {
         let leg = self.monitor.legs.remove(&session)?;
         self.monitor.by_tag.remove(&leg.dialog.local_tag);
+        self.monitor.answered_by.retain(|_, s| *s != session);
         // The call's entry stays (with no sessions) until the call ends, so the media
         // plane can be told that monitoring stopped.
         if let Some(cm) = self.monitor.by_call.get_mut(&leg.call) {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use sbc_core::ids::LegSide;
 use sbc_core::media::AgentAfterTakeover;
 use sbc_core::monitoring::{Admission, MonitorMode, MonitorSessionId, SessionEnd};
-use sbc_signaling::b2bua::CallEvent;
 use sbc_signaling::sip::Method;
 
 use crate::monitor::{answered_call, join_at, to_supervisor, Phone, JOIN_URI, PASSWORD};
@@ -43,15 +42,10 @@ fn a_supervisor_leg_never_acked_is_hung_up() {
         .header_by_name("Reason")
         .unwrap_or_default()
         .contains("No ACK"));
-    let ended: Vec<SessionEnd> = sim
-        .events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            CallEvent::MonitorEnded { session: s, end } if *s == session => Some(*end),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ended, [SessionEnd::AckTimeout]);
+    assert_eq!(
+        crate::monitor::ended(&sim),
+        [(session, SessionEnd::AckTimeout)]
+    );
     assert_eq!(sim.sbc.monitor_footprint(), 0);
     let picture = sim
         .media

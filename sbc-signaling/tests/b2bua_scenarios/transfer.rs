@@ -461,15 +461,10 @@ fn supervisors_of_a_transferred_call_are_released() {
         .header_by_name("Reason")
         .unwrap_or_default()
         .contains("transferred"));
-    let ended: Vec<SessionEnd> = sim
-        .events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            CallEvent::MonitorEnded { session: s, end } if *s == session => Some(*end),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ended, [SessionEnd::Transferred]);
+    assert_eq!(
+        crate::monitor::ended(&sim),
+        [(session, SessionEnd::Transferred)]
+    );
     let picture = sim
         .media
         .snapshot()

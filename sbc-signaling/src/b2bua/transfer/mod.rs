@@ -237,3 +237,25 @@ fn refer_target(msg: &SipMessage) -> Result<Target, (u16, &'static str)> {
         event: None,
     })
 }
+
+/// Where a peer's SDP wants media: for each m= line `i` with a stream (`stream_of(i)`)
+/// and a non-zero port, its remote, with the line's SRTP keying if any.
+fn stream_remotes(
+    sdp: &crate::sdp::Sdp<'_>,
+    keyings: &[Option<sbc_core::media::SrtpKeying>],
+    stream_of: impl Fn(usize) -> Option<StreamId>,
+) -> super::anchor::RemoteUpdates {
+    let mut updates = super::anchor::RemoteUpdates::new();
+    for (i, md) in sdp.media().iter().enumerate() {
+        let Some(stream) = stream_of(i).filter(|_| md.port != 0) else {
+            continue;
+        };
+        let remote = md.remote_media();
+        let remote = match keyings.get(i).cloned().flatten() {
+            Some(k) => remote.with_srtp(k),
+            None => remote,
+        };
+        updates.push((stream, remote));
+    }
+    updates
+}

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use sbc_core::ids::{CallRef, LegSide};
 
-use crate::b2bua::anchor::{apply, origin_key, RemoteUpdates};
+use crate::b2bua::anchor::{apply, origin_key};
 use crate::b2bua::build::{self, Hop, Payload};
 use crate::b2bua::call::PendingReinvite;
 use crate::b2bua::dialog::view;
@@ -161,21 +161,13 @@ impl B2bua {
                 return;
             }
         };
-        let mut updates = RemoteUpdates::new();
-        for (i, md) in sdp.media().iter().enumerate() {
-            let Some(pair) = call.media.get(i).copied().flatten() else {
-                continue;
-            };
-            if md.port == 0 {
-                continue;
-            }
-            let remote = md.remote_media();
-            let remote = match keyings.get(i).cloned().flatten() {
-                Some(k) => remote.with_srtp(k),
-                None => remote,
-            };
-            updates.push((pair.facing(other).0, remote));
-        }
+        let updates = super::stream_remotes(&sdp, &keyings, |i| {
+            call.media
+                .get(i)
+                .copied()
+                .flatten()
+                .map(|p| p.facing(other).0)
+        });
         call.srtp = state;
         call.leg_mut(other).remote_origin = Some(origin_key(&sdp));
         apply(self.media.as_ref(), id, &updates);

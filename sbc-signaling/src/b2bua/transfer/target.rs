@@ -328,21 +328,9 @@ impl B2bua {
         if !self.calls.contains_key(&id) {
             return Err((481, "Call/Transaction Does Not Exist"));
         }
-        let mut updates = RemoteUpdates::new();
-        for (i, md) in sdp.media().iter().enumerate() {
-            let Some((stream, _)) = t.streams.get(i).copied().flatten() else {
-                continue;
-            };
-            if md.port == 0 {
-                continue;
-            }
-            let remote = md.remote_media();
-            let remote = match keyings.get(i).cloned().flatten() {
-                Some(k) => remote.with_srtp(k),
-                None => remote,
-            };
-            updates.push((stream, remote));
-        }
+        let updates = super::stream_remotes(&sdp, &keyings, |i| {
+            t.streams.get(i).copied().flatten().map(|(s, _)| s)
+        });
         if updates.is_empty() {
             return Err((
                 488,

@@ -186,33 +186,13 @@ impl SrtpPhone {
     }
 }
 
-/// Every phone sends a frame every 20 ms for `ms` in real time (the schedule of
-/// `Call::talk`, with the supervisor's phone), then in-flight packets are drained.
-fn talk(call: &mut Call, sup: &mut SrtpPhone, ms: u32) {
-    for _ in 0..ms / 20 {
-        let due = call.t0 + FRAME * call.ticks;
-        loop {
-            for p in &mut call.phones {
-                p.drain();
-            }
-            sup.drain();
-            let now = Instant::now();
-            if now >= due {
-                break;
-            }
-            std::thread::sleep((due - now).min(Duration::from_millis(4)));
-        }
-        for p in &mut call.phones {
-            p.send_frame();
-        }
-        sup.send_frame();
-        call.ticks += 1;
+impl Talker for SrtpPhone {
+    fn drain(&mut self) {
+        SrtpPhone::drain(self);
     }
-    std::thread::sleep(Duration::from_millis(30));
-    for p in &mut call.phones {
-        p.drain();
+    fn send_frame(&mut self) {
+        SrtpPhone::send_frame(self);
     }
-    sup.drain();
 }
 
 fn marks(call: &Call, sup: &SrtpPhone) -> (Vec<usize>, usize) {
@@ -265,12 +245,12 @@ fn an_srtp_supervisor_is_heard_decoded_and_protected() {
     call.engine.set_remote(stream, remote).unwrap();
     call.supervisors.push(stream);
     call.engine.sync().unwrap();
-    talk(&mut call, &mut sup, 200);
+    call.talk_with(200, &mut [&mut sup]);
 
     // Listen: the supervisor hears both parties, in SRTP webrtc-srtp opens.
     let m = marks(&call, &sup);
     call.monitor(&[Listen], AgentAfterTakeover::Released, false);
-    talk(&mut call, &mut sup, 800);
+    call.talk_with(800, &mut [&mut sup]);
     let listen = [
         [false, true, false],
         [true, false, false],
@@ -297,7 +277,7 @@ fn an_srtp_supervisor_is_heard_decoded_and_protected() {
     // Whisper: its SRTP voice is decrypted, decoded and mixed for the agent only.
     let m = marks(&call, &sup);
     call.monitor(&[Whisper], AgentAfterTakeover::Released, false);
-    talk(&mut call, &mut sup, 800);
+    call.talk_with(800, &mut [&mut sup]);
     let whisper = [
         [false, true, false],
         [true, false, true],
@@ -311,7 +291,7 @@ fn an_srtp_supervisor_is_heard_decoded_and_protected() {
     // Protected with a key the SBC was not given: dropped, not heard.
     sup.tx = webrtc(0x42);
     let m = marks(&call, &sup);
-    talk(&mut call, &mut sup, 600);
+    call.talk_with(600, &mut [&mut sup]);
     expect(&call, &sup, "whisper, wrong key", &m, listen);
     let drops = call.engine.stream_stats(stream).unwrap().drops;
     assert!(drops.get(DropReason::SrtpAuth) >= 20, "{drops:?}");

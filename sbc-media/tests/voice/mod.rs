@@ -515,11 +515,20 @@ impl Call {
     /// Every phone sends a frame every 20 ms for `ms`, in real time (an absolute
     /// schedule: a late turn is caught up, never drifts), and drains its socket.
     pub fn talk(&mut self, ms: u32) {
+        self.talk_with(ms, &mut []);
+    }
+
+    /// As [`Call::talk`], with `others` (phones a test brings, e.g. an SRTP one)
+    /// driven on the same schedule.
+    pub fn talk_with(&mut self, ms: u32, others: &mut [&mut dyn Talker]) {
         for _ in 0..ms / 20 {
             let due = self.t0 + FRAME * self.ticks;
             loop {
                 for p in &mut self.phones {
                     p.drain();
+                }
+                for o in others.iter_mut() {
+                    o.drain();
                 }
                 let now = Instant::now();
                 if now >= due {
@@ -530,9 +539,15 @@ impl Call {
             for p in &mut self.phones {
                 p.send_frame();
             }
+            for o in others.iter_mut() {
+                o.send_frame();
+            }
             self.ticks += 1;
         }
         self.settle();
+        for o in others.iter_mut() {
+            o.drain();
+        }
     }
 
     /// Waits out what is still in flight and drains every phone: a mixer tick can
@@ -573,3 +588,10 @@ impl Call {
 /// Time after a switch before a phase's audio is analysed: jitter buffer (20-60 ms),
 /// a tick, codec delay, and the old audio draining.
 pub const SETTLE: Duration = Duration::from_millis(200);
+
+/// A phone outside the call's own list that `Call::talk_with` drives: it reads what
+/// arrived and sends one 20 ms frame per tick.
+pub trait Talker {
+    fn drain(&mut self);
+    fn send_frame(&mut self);
+}

@@ -223,6 +223,27 @@ impl B2bua {
         self.send_bye_with(now, id, on, cause_from, &[]);
     }
 
+    /// BYE on a dialog the engine holds outside a call's two legs (a supervisor's, a
+    /// transfer target's), with `extra` headers of the SBC's own (e.g. a Reason).
+    pub(super) fn bye_leg(&mut self, now: Instant, leg: &mut Leg, extra: &[(&str, &str)]) {
+        let branch = self.txl.new_branch();
+        let ua = self.user_agent();
+        let bye = bye_request(
+            &mut self.buf,
+            &self.settings,
+            leg,
+            &branch,
+            &ua,
+            None,
+            extra,
+        );
+        if let Some((bye, dest)) = bye {
+            if let Some(ctx) = self.send_request(now, bye, dest) {
+                self.client_roles.insert(ctx, ClientRole::Own);
+            }
+        }
+    }
+
     /// As `send_bye`, with `extra` headers of the SBC's own (e.g. a Reason).
     pub(super) fn send_bye_with(
         &mut self,
@@ -694,7 +715,7 @@ fn rewrite_rack(msg: &SipMessage, invite_cseq: u32) -> Option<String> {
 
 /// A BYE in `leg`'s dialog (its next CSeq) and where it goes, with `cause_from`'s
 /// end-to-end headers if given, and `extra` headers of the SBC's own.
-pub(super) fn bye_request(
+fn bye_request(
     buf: &mut bytes::BytesMut,
     settings: &super::settings::EngineSettings,
     leg: &mut Leg,

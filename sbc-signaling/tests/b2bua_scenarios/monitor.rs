@@ -246,7 +246,8 @@ fn join(sim: &mut Sim, phone: &mut Phone, password: &str) -> Option<(JoinTicket,
     Some((req.ticket, req.auth))
 }
 
-fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
+/// Admits the join `ticket` to `call` as `session`, in listen, agent on B.
+pub(crate) fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
     let now = sim.now;
     sim.sbc.monitor_admit(
         now,
@@ -261,6 +262,14 @@ fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
         },
     );
     sim.run_for(Duration::from_millis(100));
+}
+
+/// The first BYE the SBC sent the supervisor, and its Reason.
+pub(crate) fn supervisor_bye_reason(sim: &Sim) -> Option<String> {
+    to_supervisor(sim)
+        .into_iter()
+        .find(|m| m.method() == Some(Method::Bye))
+        .map(|bye| bye.header_by_name("Reason").unwrap_or_default().to_owned())
 }
 
 pub(crate) fn ended(sim: &Sim) -> Vec<(MonitorSessionId, SessionEnd)> {

@@ -8,15 +8,15 @@
 
 use std::time::Duration;
 
-use sbc_core::ids::{CallRef, LegSide, StreamId};
-use sbc_core::media::{AgentAfterTakeover, SrtpKey, SrtpKeying, SrtpSuite};
-use sbc_core::monitoring::{Admission, JoinTicket, MonitorMode, MonitorSessionId, SessionEnd};
+use sbc_core::ids::{CallRef, StreamId};
+use sbc_core::media::{SrtpKey, SrtpKeying, SrtpSuite};
+use sbc_core::monitoring::{JoinTicket, MonitorSessionId, SessionEnd};
 use sbc_signaling::b2bua::CallEvent;
 use sbc_signaling::sdp::{crypto_lines, CryptoAttr, Sdp, Suite};
 use sbc_signaling::sip::{Method, SipMessage};
 
 use crate::monitor::{
-    authorization, config, ended, to_supervisor, Phone, JOIN_URI, PASSWORD, SUPERVISOR,
+    admit, authorization, config, ended, to_supervisor, Phone, JOIN_URI, PASSWORD, SUPERVISOR,
 };
 use crate::sim::{addr, Sim};
 
@@ -103,23 +103,6 @@ fn join(sim: &mut Sim, phone: &mut Phone, sdp: &str) -> JoinTicket {
             _ => None,
         })
         .expect("join reported")
-}
-
-fn admit(sim: &mut Sim, ticket: JoinTicket, call: CallRef, session: u64) {
-    let now = sim.now;
-    sim.sbc.monitor_admit(
-        now,
-        Admission {
-            ticket,
-            session: MonitorSessionId(session),
-            call,
-            agent_side: LegSide::B,
-            mode: MonitorMode::Listen,
-            after_takeover: AgentAfterTakeover::Released,
-            agent_beep: false,
-        },
-    );
-    sim.run_for(Duration::from_millis(100));
 }
 
 /// The SBC's final response to the supervisor's last request (`method`).

@@ -1,16 +1,14 @@
 //! A supervisor's phone that never ACKs the SBC's 200 (RFC 3261 §13.3.1.4): after the
 //! 200's retransmissions give up (64*T1), the SBC hangs the leg up with a BYE, the
-//! session ends as `AckTimeout` and the call's media goes back to the plain relay. A
-//! leg that did ACK stays.
+//! session ends as `AckTimeout` and the call's media goes back to the plain relay.
 
 use std::time::Duration;
 
-use sbc_core::ids::LegSide;
-use sbc_core::media::AgentAfterTakeover;
-use sbc_core::monitoring::{Admission, MonitorMode, MonitorSessionId, SessionEnd};
-use sbc_signaling::sip::Method;
+use sbc_core::monitoring::{MonitorSessionId, SessionEnd};
 
-use crate::monitor::{answered_call, join_at, to_supervisor, Phone, JOIN_URI, PASSWORD};
+use crate::monitor::{
+    admit, answered_call, join_at, supervisor_bye_reason, Phone, JOIN_URI, PASSWORD,
+};
 
 #[test]
 fn a_supervisor_leg_never_acked_is_hung_up() {
@@ -18,30 +16,12 @@ fn a_supervisor_leg_never_acked_is_hung_up() {
     let mut phone = Phone::new("sup-unacked");
     let req = join_at(&mut sim, &mut phone, JOIN_URI, "", PASSWORD).expect("join");
     let session = MonitorSessionId(3);
-    let now = sim.now;
-    sim.sbc.monitor_admit(
-        now,
-        Admission {
-            ticket: req.ticket,
-            session,
-            call,
-            agent_side: LegSide::B,
-            mode: MonitorMode::Listen,
-            after_takeover: AgentAfterTakeover::Released,
-            agent_beep: false,
-        },
-    );
+    admit(&mut sim, req.ticket, call, session.0);
     sim.run_for(Duration::from_secs(20));
     assert_eq!(sim.sbc.monitor_footprint(), 1, "still waiting for the ACK");
     sim.run_for(Duration::from_secs(20));
-    let bye = to_supervisor(&sim)
-        .into_iter()
-        .find(|m| m.method() == Some(Method::Bye))
-        .expect("BYE to the supervisor");
-    assert!(bye
-        .header_by_name("Reason")
-        .unwrap_or_default()
-        .contains("No ACK"));
+    let reason = supervisor_bye_reason(&sim).expect("BYE to the supervisor");
+    assert!(reason.contains("No ACK"), "{reason}");
     assert_eq!(
         crate::monitor::ended(&sim),
         [(session, SessionEnd::AckTimeout)]

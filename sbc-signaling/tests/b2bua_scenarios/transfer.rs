@@ -436,31 +436,12 @@ fn supervisors_of_a_transferred_call_are_released() {
         crate::monitor::PASSWORD,
     )
     .expect("join");
-    let now = sim.now;
-    sim.sbc.monitor_admit(
-        now,
-        sbc_core::monitoring::Admission {
-            ticket: req.ticket,
-            session,
-            call,
-            agent_side: LegSide::B,
-            mode: sbc_core::monitoring::MonitorMode::Listen,
-            after_takeover: sbc_core::media::AgentAfterTakeover::Released,
-            agent_beep: false,
-        },
-    );
-    sim.run_for(Duration::from_millis(200));
+    crate::monitor::admit(&mut sim, req.ticket, call, session.0);
     assert_eq!(crate::monitor::last_status(&sim, Method::Invite), Some(200));
     refer(&mut sim, &[]);
     target_replies(&mut sim, 200, Some(TARGET_SDP));
-    let bye = crate::monitor::to_supervisor(&sim)
-        .into_iter()
-        .find(|m| m.method() == Some(Method::Bye))
-        .expect("BYE to the supervisor");
-    assert!(bye
-        .header_by_name("Reason")
-        .unwrap_or_default()
-        .contains("transferred"));
+    let reason = crate::monitor::supervisor_bye_reason(&sim).expect("BYE to the supervisor");
+    assert!(reason.contains("transferred"), "{reason}");
     assert_eq!(
         crate::monitor::ended(&sim),
         [(session, SessionEnd::Transferred)]

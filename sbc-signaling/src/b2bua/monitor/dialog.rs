@@ -5,14 +5,13 @@
 
 use std::time::Instant;
 
-use sbc_core::ids::CallRef;
+use sbc_core::ids::{CallRef, StreamId};
 use sbc_core::monitoring::{MonitorSessionId, SessionEnd};
 
 use super::{answer, srtp};
 use crate::b2bua::build::{self, Payload};
-use crate::b2bua::dialog::bye_request;
 use crate::b2bua::invite::{has_sdp, SDP};
-use crate::b2bua::{B2bua, CallEvent, ClientRole};
+use crate::b2bua::{B2bua, CallEvent};
 use crate::net::Peer;
 use crate::sip::{Method, SipMessage};
 use crate::transaction::ServerTxId;
@@ -186,23 +185,11 @@ impl B2bua {
         let Some(mut dialog) = self.monitor.legs.get(&session).map(|l| l.dialog.clone()) else {
             return true;
         };
-        let branch = self.txl.new_branch();
-        let ua = self.user_agent();
-        let extra = [("Reason", "SIP;cause=408;text=\"No ACK\"")];
-        let bye = bye_request(
-            &mut self.buf,
-            &self.settings,
+        self.bye_leg(
+            now,
             &mut dialog,
-            &branch,
-            &ua,
-            None,
-            &extra,
+            &[("Reason", "SIP;cause=408;text=\"No ACK\"")],
         );
-        if let Some((bye, dest)) = bye {
-            if let Some(ctx) = self.send_request(now, bye, dest) {
-                self.client_roles.insert(ctx, ClientRole::Own);
-            }
-        }
         self.end_supervisor_leg(now, session, SessionEnd::AckTimeout);
         true
     }
@@ -210,33 +197,35 @@ impl B2bua {
     /// The monitored call is ending: BYE to every supervisor on it (their streams go
     /// with the call's).
     pub(in crate::b2bua) fn end_monitoring(&mut self, now: Instant, call: CallRef) {
-        let Some(cm) = self.monitor.by_call.remove(&call) else {
-            return;
-        };
-        for session in cm.sessions {
-            let Some(mut leg) = self.monitor.legs.remove(&session) else {
+        self.hang_up_supervisors(now, call, SessionEnd::CallEnded, &[]);
+        self.monitor.by_call.remove(&call);
+    }
+
+    /// BYE (with `extra` headers) to every supervisor leg of `call`, each forgotten
+    /// and ended as `end`; returns their streams, which the caller releases or not.
+    pub(super) fn hang_up_supervisors(
+        &mut self,
+        now: Instant,
+        call: CallRef,
+        end: SessionEnd,
+        extra: &[(&str, &str)],
+    ) -> Vec<StreamId> {
+        let sessions = self
+            .monitor
+            .by_call
+            .get(&call)
+            .map(|cm| cm.sessions.clone())
+            .unwrap_or_default();
+        let mut streams = Vec::with_capacity(sessions.len());
+        for session in sessions {
+            let Some(mut leg) = self.forget_leg(session) else {
                 continue;
             };
-            self.monitor.by_tag.remove(&leg.dialog.local_tag);
-            self.monitor.answered_by.retain(|_, s| *s != session);
-            let branch = self.txl.new_branch();
-            let ua = self.user_agent();
-            let bye = bye_request(
-                &mut self.buf,
-                &self.settings,
-                &mut leg.dialog,
-                &branch,
-                &ua,
-                None,
-                &[],
-            );
-            if let Some((bye, dest)) = bye {
-                if let Some(ctx) = self.send_request(now, bye, dest) {
-                    self.client_roles.insert(ctx, ClientRole::Own);
-                }
-            }
-            self.monitor_ended(session, SessionEnd::CallEnded);
+            self.bye_leg(now, &mut leg.dialog, extra);
+            self.monitor_ended(session, end);
+            streams.push(leg.stream);
         }
+        streams
     }
 }
 

@@ -10,8 +10,7 @@ use std::time::Instant;
 use sbc_core::ids::CallRef;
 use sbc_core::monitoring::SessionEnd;
 
-use crate::b2bua::dialog::bye_request;
-use crate::b2bua::{B2bua, ClientRole};
+use crate::b2bua::B2bua;
 
 /// The Reason (RFC 3326) of the BYE each supervisor gets.
 const TRANSFERRED: &str = "SIP;cause=200;text=\"Monitored call transferred\"";
@@ -19,36 +18,12 @@ const TRANSFERRED: &str = "SIP;cause=200;text=\"Monitored call transferred\"";
 impl B2bua {
     /// Ends every supervisor leg of `call` because the call was transferred.
     pub(in crate::b2bua) fn end_monitoring_for_transfer(&mut self, now: Instant, call: CallRef) {
-        let Some(sessions) = self
-            .monitor
-            .by_call
-            .get(&call)
-            .map(|cm| cm.sessions.clone())
-        else {
+        if !self.monitor.by_call.contains_key(&call) {
             return;
-        };
-        for session in sessions {
-            let Some(mut leg) = self.forget_leg(session) else {
-                continue;
-            };
-            self.media.release_stream(leg.stream);
-            let branch = self.txl.new_branch();
-            let ua = self.user_agent();
-            let bye = bye_request(
-                &mut self.buf,
-                &self.settings,
-                &mut leg.dialog,
-                &branch,
-                &ua,
-                None,
-                &[("Reason", TRANSFERRED)],
-            );
-            if let Some((bye, dest)) = bye {
-                if let Some(ctx) = self.send_request(now, bye, dest) {
-                    self.client_roles.insert(ctx, ClientRole::Own);
-                }
-            }
-            self.monitor_ended(session, SessionEnd::Transferred);
+        }
+        let extra = [("Reason", TRANSFERRED)];
+        for stream in self.hang_up_supervisors(now, call, SessionEnd::Transferred, &extra) {
+            self.media.release_stream(stream);
         }
         // The call's picture without supervisors: the plain relay again.
         if let Err(e) = self.push_monitoring(call) {

@@ -15,7 +15,7 @@ use super::{Target, TargetStreams, Transfer};
 use crate::b2bua::anchor::{apply, origin_key, RemoteUpdates};
 use crate::b2bua::build::{self, Hop, Payload};
 use crate::b2bua::call::{Call, Leg};
-use crate::b2bua::dialog::{bye_request, view};
+use crate::b2bua::dialog::view;
 use crate::b2bua::invite::{has_sdp, SDP};
 use crate::b2bua::monitor::party_hints;
 use crate::b2bua::settings::host_port;
@@ -468,24 +468,8 @@ impl B2bua {
 
     /// Hangs up a target whose answer cannot be used.
     fn bye_target(&mut self, now: Instant, leg: &mut Leg, status: u16) {
-        let branch = self.txl.new_branch();
-        let ua = self.user_agent();
         let reason = format!("SIP;cause={status};text=\"Unusable answer\"");
-        let extra = [("Reason", reason.as_str())];
-        let bye = bye_request(
-            &mut self.buf,
-            &self.settings,
-            leg,
-            &branch,
-            &ua,
-            None,
-            &extra,
-        );
-        if let Some((bye, dest)) = bye {
-            if let Some(ctx) = self.send_request(now, bye, dest) {
-                self.client_roles.insert(ctx, ClientRole::Own);
-            }
-        }
+        self.bye_leg(now, leg, &[("Reason", reason.as_str())]);
     }
 }
 
